@@ -1,0 +1,62 @@
+package engine
+
+import "context"
+
+// Ack settles a batch with the source that emitted it. The runtime calls it
+// exactly once per batch, from any goroutine, once every record derived from
+// the batch is durable in every sink it was routed to, was filtered, or is in
+// the dead-letter sink. A nil result means the source may commit the batch's
+// position; a non-nil result means it must not, and the pipeline is
+// stopping. ctx limits only the work the ack itself does (a commit).
+type Ack func(ctx context.Context, result error)
+
+// Source reads batches of records.
+//
+// Open connects; ctx limits the connect attempt only. Read blocks until a
+// batch is available, ctx ends, or the input is exhausted, in which case a
+// bounded source returns ErrEndOfInput. ErrNotConnected asks the runtime to
+// back off and call Read again. Read is called from one goroutine; the Ack it
+// returns may be called from any goroutine and while Read is running. The
+// batch belongs to the runtime once returned. Close is called once after the
+// last Read and after every Ack returned by Read has been called or the
+// shutdown grace period has run out; it commits what was acked and releases
+// connections.
+type Source interface {
+	Open(ctx context.Context) error
+	Read(ctx context.Context) (Batch, Ack, error)
+	Close(ctx context.Context) error
+}
+
+// Transform changes, filters, splits or enriches records.
+//
+// Apply owns in for the duration of the call: it may change the records of in
+// in place and return them, and the runtime never reads in again. It returns
+// the records to pass on; leaving a record out filters it, which is not an
+// error. A record it cannot process is returned with Err set, and goes to the
+// dead-letter sink. An error from Apply fails the whole batch: retried with
+// backoff, or dead-lettered when Permanent. Apply is called concurrently
+// from several workers on different batches.
+type Transform interface {
+	Apply(ctx context.Context, in Batch) (Batch, error)
+}
+
+// TransformFunc turns a plain function into a Transform.
+type TransformFunc func(ctx context.Context, in Batch) (Batch, error)
+
+// Apply calls f.
+func (f TransformFunc) Apply(ctx context.Context, in Batch) (Batch, error) { return f(ctx, in) }
+
+// Sink writes batches of records.
+//
+// Open connects; ctx limits the connect attempt only. Write returns nil only
+// once every record of b is durable. On a partial failure it returns a
+// *BatchError naming the records that failed; any other error fails the
+// whole batch. Errors are retried with backoff unless wrapped with
+// Permanent. Write may be called concurrently, up to the sink's configured
+// concurrency; it must not change or keep b after it returns. Close is called
+// once, after the last Write has returned.
+type Sink interface {
+	Open(ctx context.Context) error
+	Write(ctx context.Context, b Batch) error
+	Close(ctx context.Context) error
+}

@@ -1,0 +1,23 @@
+// Package engine defines the contracts every Sluice component implements and
+// the pieces the runtime shares with them: Record and Batch, the Source,
+// Transform and Sink interfaces, Ack, BatchError and the retryable/permanent
+// classification of failures, the Registry of components with their typed
+// configuration, Env, and the loading of pipeline files into a built
+// Pipeline.
+//
+// The engine knows no connector: it imports no client SDK. Components import
+// engine, register themselves on a Registry explicitly (there are no init()
+// side effects and no global registry), and the runtime in engine/run drives
+// them.
+//
+// Registering a component:
+//
+//	func Register(r *engine.Registry) error {
+//		return engine.RegisterSink(r, engine.SinkSpec[Config]{
+//			Name:     "stdout",
+//			Summary:  "Writes records to standard output, one per line.",
+//			Defaults: Defaults,
+//			New:      func(c Config, env engine.Env) (engine.Sink, error) { return New(c, env) },
+//		})
+//	}
+package engine

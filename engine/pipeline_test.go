@@ -1,0 +1,180 @@
+package engine_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/engine/enginetest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+type memConfig struct {
+	Count int    `yaml:"count" doc:"Records."`
+	Mode  string `yaml:"mode" doc:"Mode."`
+}
+
+func (c memConfig) Validate() error {
+	if c.Mode != "" && c.Mode != "fast" {
+		return specErr("mode", "expected fast")
+	}
+	return nil
+}
+
+// testRegistry registers in-memory components under plain names.
+func testRegistry(t *testing.T) *engine.Registry {
+	t.Helper()
+	r := engine.NewRegistry()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(engine.RegisterSource(r, engine.SourceSpec[memConfig]{
+		Name: "mem", Summary: "test source", Defaults: func() memConfig { return memConfig{Count: 1} },
+		New: func(memConfig, engine.Env) (engine.Source, error) { return enginetest.NewMemSource(), nil },
+	}))
+	must(engine.RegisterSink(r, engine.SinkSpec[memConfig]{
+		Name: "mem", Summary: "test sink", Defaults: func() memConfig { return memConfig{} },
+		New: func(memConfig, engine.Env) (engine.Sink, error) { return &enginetest.MemSink{}, nil },
+	}))
+	must(engine.RegisterTransform(r, engine.TransformSpec[memConfig]{
+		Name: "noop", Summary: "test transform", Defaults: func() memConfig { return memConfig{} },
+		New: func(memConfig, engine.Env) (engine.Transform, error) {
+			return engine.TransformFunc(func(_ context.Context, b engine.Batch) (engine.Batch, error) { return b, nil }), nil
+		},
+	}))
+	return r
+}
+
+func TestRegistryRejects(t *testing.T) {
+	r := testRegistry(t)
+	dup := engine.RegisterSink(r, engine.SinkSpec[memConfig]{Name: "mem", Defaults: func() memConfig { return memConfig{} },
+		New: func(memConfig, engine.Env) (engine.Sink, error) { return nil, nil }})
+	if dup == nil || !strings.Contains(dup.Error(), "already registered") {
+		t.Errorf("duplicate: %v", dup)
+	}
+	bad := engine.RegisterSink(r, engine.SinkSpec[memConfig]{Name: "Bad-Name", Defaults: func() memConfig { return memConfig{} },
+		New: func(memConfig, engine.Env) (engine.Sink, error) { return nil, nil }})
+	if bad == nil {
+		t.Error("a non-snake_case name was accepted")
+	}
+}
+
+func TestLoadGood(t *testing.T) {
+	src := `
+name: good
+source: {mem: {count: 3}}
+transforms:
+  - noop: {}
+  - noop: {mode: fast}
+sinks:
+  a: {mem: {}, when: 'x > 1', batch: {count: 10, period: 1s}, concurrency: 2}
+  b: {mem: {}}
+dead_letter: {mem: {}}
+scaling: {min_workers: 0, max_workers: 3}
+`
+	p, err := engine.Load("good.yaml", []byte(src), engine.LoadOptions{Registry: testRegistry(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "good" || p.SourceName != "mem" || len(p.Transforms) != 2 || len(p.Sinks) != 2 || p.DeadLetter == nil {
+		t.Fatalf("pipeline = %+v", p)
+	}
+	if a := p.Sinks[0]; a.Name != "a" || a.When == nil || a.Batch.Count != 10 || a.Concurrency != 2 {
+		t.Errorf("sink a = %+v", a)
+	}
+	if b := p.Sinks[1]; b.Batch != engine.DefaultBatch || b.Concurrency != 1 {
+		t.Errorf("sink b = %+v", b)
+	}
+	if p.Codec.Name() != "json" || p.Scaling.MaxWorkers != 3 {
+		t.Errorf("defaults: codec %s, scaling %+v", p.Codec.Name(), p.Scaling)
+	}
+}
+
+// TestLoadErrors compares the messages for broken files with golden files
+// in testdata/errors: NAME.yaml is the input, NAME.golden the output.
+func TestLoadErrors(t *testing.T) {
+	files, err := filepath.Glob("testdata/errors/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test files: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lookup := func(k string) (string, bool) {
+				if k == "SECRET_DSN" {
+					return "user:hunter2@tcp(db)/x", true
+				}
+				return "", false
+			}
+			_, err = engine.Load(filepath.Base(f), src, engine.LoadOptions{Registry: testRegistry(t), Lookup: lookup})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("a secret was printed: %v", err)
+			}
+			got := err.Error() + "\n"
+			golden := strings.TrimSuffix(f, ".yaml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./engine -run TestLoadErrors -update)", err)
+			}
+			if got != string(want) {
+				t.Fatalf("errors differ from %s:\ngot:\n%swant:\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+func TestLoadTestsFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "p.yaml")
+	os.WriteFile(p, []byte("name: p\nsource: {mem: {}}\nsinks: {out: {mem: {}}}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "p.test.yaml"), []byte("tests:\n  - name: one\n    input: [{a: 1}]\n    expect: {out: [{a: 1}]}\n"), 0o644)
+	pl, err := engine.LoadFile(p, engine.LoadOptions{Registry: testRegistry(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Tests) != 1 || pl.Tests[0].Name != "one" || pl.Tests[0].Line != 2 {
+		t.Fatalf("tests = %+v", pl.Tests)
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/errors/*.yaml")
+	for _, s := range seeds {
+		b, _ := os.ReadFile(s)
+		f.Add(string(b))
+	}
+	f.Add("name: x\nsource: {mem: {}}\nsinks: {a: {mem: {}, when: 'a > 1'}}\ntransforms: [{noop: {}}]\n")
+	reg := engine.NewRegistry()
+	f.Fuzz(func(t *testing.T, src string) {
+		if reg == nil {
+			return
+		}
+		r := testRegistry(&testing.T{})
+		p, err := engine.Load("fuzz.yaml", []byte(src), engine.LoadOptions{Registry: r, Lookup: func(string) (string, bool) { return "1", true }})
+		if err == nil && p == nil {
+			t.Fatal("nil pipeline without error")
+		}
+		if err != nil && err.Error() == "" {
+			t.Fatal("empty error")
+		}
+	})
+}

@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/sluicehq/sluice/engine/codec"
+)
+
+// Position is where a record was read: a stream (a Kafka topic and
+// partition, an object key, a generator) and an offset inside it (a Kafka
+// offset, a line or row number, a sequence number).
+type Position struct {
+	Stream string
+	Offset int64
+}
+
+// String formats p as stream@offset, the form used in dead-letter headers
+// and logs.
+func (p Position) String() string {
+	if p.Stream == "" {
+		return strconv.FormatInt(p.Offset, 10)
+	}
+	return p.Stream + "@" + strconv.FormatInt(p.Offset, 10)
+}
+
+// Record is one unit of data moving through a pipeline.
+//
+// Key, Value, Headers and Time are what the source read. The structured form
+// of Value is decoded lazily, with the pipeline's codec, the first time Data
+// or Fields is called; a transform that changes it calls SetData, and Bytes
+// then encodes it again for the sinks. Records move by value inside a
+// Batch; call the methods on &b.Records[i] so the decoded form is kept.
+type Record struct {
+	Key     []byte
+	Value   []byte
+	Headers map[string]string
+	// Time is the event time if known, else the time the record was read.
+	Time time.Time
+	// Source is the position the record was read from.
+	Source Position
+	// Err is set by a transform on a record it could not process; the
+	// runtime routes the record to the dead-letter sink with this error.
+	Err error
+
+	codec   codec.Codec
+	data    any
+	decoded bool // data holds the decoded form of Value
+	dirty   bool // data changed since Value was read or encoded
+}
+
+// NewRecord returns a record holding value, decoded with c when its fields
+// are first needed.
+func NewRecord(value []byte, c codec.Codec) Record {
+	return Record{Value: value, codec: c}
+}
+
+// SetCodec sets the codec that decodes Value and encodes the structured
+// form. The runtime sets the pipeline's codec on every record a source
+// emits.
+func (r *Record) SetCodec(c codec.Codec) { r.codec = c }
+
+// Codec returns the record's codec, nil if none was set.
+func (r *Record) Codec() codec.Codec { return r.codec }
+
+// Data returns the structured form of the record, decoding Value on first
+// use. A decode error is returned each time Data is called and is not
+// retryable.
+func (r *Record) Data() (any, error) {
+	if r.decoded {
+		return r.data, nil
+	}
+	if r.codec == nil {
+		return nil, errors.New("record has no codec")
+	}
+	v, err := r.codec.Decode(r.Value)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("decode: %w", err))
+	}
+	r.data, r.decoded = v, true
+	return v, nil
+}
+
+// Fields returns the structured form as an object, the environment that
+// expressions are evaluated against. It fails when the value is not an
+// object.
+func (r *Record) Fields() (map[string]any, error) {
+	v, err := r.Data()
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, Permanent(fmt.Errorf("record value is %s, not an object", kindOf(v)))
+	}
+	return m, nil
+}
+
+// SetData replaces the structured form of the record. Bytes encodes it
+// again when a sink asks for it. A transform that changes the map returned
+// by Fields in place calls MarkChanged instead.
+func (r *Record) SetData(v any) {
+	r.data, r.decoded, r.dirty = v, true, true
+}
+
+// MarkChanged records that the structured form was changed in place.
+func (r *Record) MarkChanged() { r.dirty = true }
+
+// Bytes returns the encoded value of the record: Value as read, unless the
+// structured form was changed, in which case it is encoded with the codec.
+func (r *Record) Bytes() ([]byte, error) {
+	if !r.dirty {
+		return r.Value, nil
+	}
+	if r.codec == nil {
+		return nil, errors.New("record has no codec")
+	}
+	b, err := r.codec.Encode(r.data)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("encode: %w", err))
+	}
+	r.Value, r.dirty = b, false
+	return b, nil
+}
+
+// Clone returns a copy of r that shares no mutable state with it: the
+// headers map and the structured form are copied deeply, so a transform can
+// change one without the other.
+func (r *Record) Clone() Record {
+	c := *r
+	if r.Headers != nil {
+		c.Headers = make(map[string]string, len(r.Headers))
+		for k, v := range r.Headers {
+			c.Headers[k] = v
+		}
+	}
+	if r.decoded {
+		c.data = deepCopy(r.data)
+	}
+	return c
+}
+
+func deepCopy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, x := range t {
+			m[k] = deepCopy(x)
+		}
+		return m
+	case []any:
+		s := make([]any, len(t))
+		for i, x := range t {
+			s[i] = deepCopy(x)
+		}
+		return s
+	default:
+		return v
+	}
+}
+
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case int64, float64, int:
+		return "a number"
+	case []byte:
+		return "raw bytes"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
+
+// Batch is an ordered group of records that is acknowledged as one unit.
+type Batch struct {
+	Records []Record
+}
+
+// Len returns the number of records in b.
+func (b Batch) Len() int { return len(b.Records) }
+
+// Bytes returns the sum of the raw value sizes of b's records.
+func (b Batch) Bytes() int {
+	n := 0
+	for i := range b.Records {
+		n += len(b.Records[i].Value) + len(b.Records[i].Key)
+	}
+	return n
+}

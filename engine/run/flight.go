@@ -1,0 +1,57 @@
+package run
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicehq/sluice/engine"
+)
+
+// flight tracks one source batch until every record derived from it is
+// settled. pending counts the holds on it: one for routing, one per
+// (record, sink) delivery and one per dead-letter delivery.
+type flight struct {
+	r       *Runner
+	ack     engine.Ack
+	readAt  time.Time
+	pending atomic.Int64
+
+	mu  sync.Mutex
+	err error
+}
+
+// hold adds n holds.
+func (f *flight) hold(n int) { f.pending.Add(int64(n)) }
+
+// done releases one hold; err, if not nil, fails the batch (the first error
+// wins). The last release acknowledges the batch with the source.
+func (f *flight) done(err error) {
+	if err != nil {
+		f.mu.Lock()
+		if f.err == nil {
+			f.err = err
+		}
+		f.mu.Unlock()
+	}
+	if f.pending.Add(-1) == 0 {
+		f.finish()
+	}
+}
+
+func (f *flight) finish() {
+	f.mu.Lock()
+	err := f.err
+	f.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	f.ack(ctx, err)
+	cancel()
+	f.r.m.ackSeconds.Observe(time.Since(f.readAt).Seconds())
+	f.r.m.batchesAcked.Inc()
+	if err != nil {
+		f.r.fail(err)
+	}
+	<-f.r.inflight
+	f.r.flights.Done()
+}

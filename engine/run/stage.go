@@ -1,0 +1,262 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/engine/autoscale"
+)
+
+// pool is the transform stage: a worker pool between scaling.min_workers
+// and scaling.max_workers, resized by an autoscale.Controller from the
+// queue length and the number of busy workers.
+type pool struct {
+	r    *Runner
+	jobs <-chan job
+	ctrl *autoscale.Controller
+	tm   []*boundary // per transform
+
+	workers  atomic.Int32
+	filtered atomic.Int64
+	retried  atomic.Int64
+	busy     atomic.Int32
+	closed   atomic.Bool   // the job queue is closed
+	stop     chan struct{} // a send stops one worker
+	exited   chan struct{} // a worker returned
+	jobsW    chan<- job
+}
+
+func newPool(r *Runner, jobs chan job) *pool {
+	p := &pool{
+		r:      r,
+		jobs:   jobs,
+		jobsW:  jobs,
+		exited: make(chan struct{}, 1),
+		ctrl:   autoscale.NewController(autoscale.Limits{Min: max(r.p.Scaling.MinWorkers, 0), Max: r.p.Scaling.MaxWorkers}),
+		stop:   make(chan struct{}),
+	}
+	for _, t := range r.p.Transforms {
+		p.tm = append(p.tm, newBoundary(r.metrics.For(t.Path, engine.KindTransform)))
+	}
+	return p
+}
+
+// run starts workers and resizes the pool until the job queue is closed
+// (closeJobs) and every worker has returned.
+func (p *pool) run(ctx context.Context) {
+	// At least one worker from the start: a pool at zero grows on the first
+	// tick that sees queued work, which is too slow for a start-up.
+	for range max(p.ctrl.Limits().Min, 1) {
+		p.start(ctx)
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if p.closed.Load() {
+			if p.workers.Load() == 0 {
+				p.r.m.workers.Set(0)
+				return
+			}
+			if len(p.jobs) > 0 && p.busy.Load() == p.workers.Load() {
+				// Keep draining with the workers that are left.
+				p.start(ctx)
+			}
+		}
+		select {
+		case <-p.exited:
+			continue
+		case now := <-tick.C:
+			if p.closed.Load() {
+				continue
+			}
+			obs := autoscale.Observation{Workers: int(p.workers.Load()), Busy: int(p.busy.Load()), Queued: len(p.jobs)}
+			switch p.ctrl.Decide(obs, now) {
+			case autoscale.Grow:
+				p.start(ctx)
+				p.r.log.Debug("transform workers grown", engine.AttrWorkers, obs.Workers+1)
+			case autoscale.Shrink:
+				select {
+				case p.stop <- struct{}{}:
+					p.r.log.Debug("transform workers shrunk", engine.AttrWorkers, obs.Workers-1)
+				default:
+				}
+			}
+		}
+	}
+}
+
+// closeJobs closes the job queue; workers finish what is queued and exit.
+func (p *pool) closeJobs() {
+	p.closed.Store(true)
+	close(p.jobsW)
+	select {
+	case p.exited <- struct{}{}:
+	default:
+	}
+}
+
+func (p *pool) start(ctx context.Context) {
+	n := p.workers.Add(1)
+	p.r.m.workers.Set(float64(n))
+	go func() {
+		defer func() {
+			n := p.workers.Add(-1)
+			p.r.m.workers.Set(float64(n))
+			select {
+			case p.exited <- struct{}{}:
+			default:
+			}
+		}()
+		for {
+			select {
+			case j, ok := <-p.jobs:
+				if !ok {
+					return
+				}
+				p.busy.Add(1)
+				p.process(ctx, j)
+				p.busy.Add(-1)
+			case <-p.stop:
+				return
+			}
+		}
+	}()
+}
+
+// process applies the transforms to a job's batch and routes the result.
+func (p *pool) process(ctx context.Context, j job) {
+	b := j.batch
+	for i, t := range p.r.p.Transforms {
+		m := p.tm[i]
+		in := len(b.Records)
+		m.recordsIn.Add(float64(in))
+		m.batchRecords.Observe(float64(in))
+		start := time.Now()
+		out, err := p.apply(ctx, t, m, b)
+		el := time.Since(start).Seconds()
+		m.latency.Observe(el)
+		m.busy.Add(el)
+		if err != nil {
+			if ctx.Err() != nil {
+				// Hard stop: leave the batch unacknowledged.
+				return
+			}
+			// Permanent failure of the whole batch: every record goes to the
+			// dead-letter sink with the error.
+			m.dead.Add(float64(in))
+			for k := range b.Records {
+				p.r.deadLetter(ctx, j.f, b.Records[k], err, t.Path)
+			}
+			j.f.done(nil)
+			return
+		}
+		kept := out.Records[:0]
+		for k := range out.Records {
+			if out.Records[k].Err != nil {
+				m.dead.Inc()
+				p.r.deadLetter(ctx, j.f, out.Records[k], out.Records[k].Err, t.Path)
+				continue
+			}
+			kept = append(kept, out.Records[k])
+		}
+		if dropped := in - len(out.Records); dropped > 0 {
+			m.filtered.Add(float64(dropped))
+			p.filtered.Add(int64(dropped))
+		}
+		m.recordsOut.Add(float64(len(kept)))
+		b = engine.Batch{Records: kept}
+	}
+	p.r.route(ctx, j.f, b)
+	j.f.done(nil)
+}
+
+// apply runs one transform, retrying retryable errors with backoff. It
+// returns a permanent error, or ctx's error on a hard stop.
+func (p *pool) apply(ctx context.Context, t engine.NamedTransform, m *boundary, b engine.Batch) (out engine.Batch, err error) {
+	rc := engine.RetryConfig{Initial: 100 * time.Millisecond, Max: 30 * time.Second}
+	for attempt := 1; ; attempt++ {
+		out, err = safeApply(ctx, t.Transform, b)
+		if err == nil {
+			return out, nil
+		}
+		m.errors.Inc()
+		if engine.IsPermanent(err) {
+			return out, fmt.Errorf("%s: %w", t.Path, err)
+		}
+		m.retries.Add(float64(len(b.Records)))
+		p.retried.Add(int64(len(b.Records)))
+		p.r.log.Warn("transform failed; retrying", engine.AttrComponent, t.Path, engine.AttrAttempt, attempt, engine.AttrError, err.Error())
+		if !sleep(ctx, backoff(rc, attempt)) {
+			return out, ctx.Err()
+		}
+	}
+}
+
+// safeApply turns a panic in a transform into a permanent error, so that a
+// bug in one function dead-letters the batch instead of killing the
+// process.
+func safeApply(ctx context.Context, t engine.Transform, b engine.Batch) (out engine.Batch, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = engine.Permanent(fmt.Errorf("transform panicked: %v", v))
+		}
+	}()
+	return t.Apply(ctx, b)
+}
+
+// route sends every record of b to each sink whose when matches. A record
+// that matches no sink counts as filtered.
+func (r *Runner) route(ctx context.Context, f *flight, b engine.Batch) {
+	match := make([]bool, len(r.sinks))
+	for i := range b.Records {
+		rec := &b.Records[i]
+		// Settle the encoded form once, before copies go to several sinks.
+		if _, err := rec.Bytes(); err != nil {
+			r.deadLetter(ctx, f, *rec, err, "codec")
+			continue
+		}
+		routed, failed := 0, false
+		for k, s := range r.sinks {
+			match[k] = true
+			if s.inst.When == nil {
+				routed++
+				continue
+			}
+			fields, err := rec.Fields()
+			ok := false
+			if err == nil {
+				ok, err = s.inst.When.EvalBool(fields)
+			}
+			if err != nil {
+				r.deadLetter(ctx, f, *rec, engine.Permanent(err), "sinks."+s.inst.Name+".when")
+				failed = true
+				break
+			}
+			match[k] = ok
+			if ok {
+				routed++
+			}
+		}
+		if failed {
+			continue
+		}
+		if routed == 0 {
+			r.unrouted.Add(1)
+			continue
+		}
+		f.hold(routed)
+		for k, s := range r.sinks {
+			if !match[k] {
+				continue
+			}
+			select {
+			case s.in <- item{rec: *rec, f: f}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,226 @@
+package expr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sluicehq/sluice/engine"
+	lang "github.com/sluicehq/sluice/engine/expr"
+	"github.com/sluicehq/sluice/engine/spec"
+)
+
+// Register adds filter, set, drop and rename to r.
+func Register(r *engine.Registry) error {
+	return errors.Join(
+		engine.RegisterTransform(r, engine.TransformSpec[FilterConfig]{
+			Name:     "filter",
+			Summary:  "Keeps the records for which an expression is true; the others are filtered.",
+			Example:  `filter: 'event != "heartbeat" && latency_ms < 5000'`,
+			Defaults: func() FilterConfig { return "" },
+			New:      func(c FilterConfig, _ engine.Env) (engine.Transform, error) { return NewFilter(string(c)) },
+		}),
+		engine.RegisterTransform(r, engine.TransformSpec[SetConfig]{
+			Name:     "set",
+			Summary:  "Adds or overwrites fields with the values of expressions, in the order written.",
+			Example:  "set: {day: 'format_time(ts, \"2006-01-02\")', region: 'upper(region)'}",
+			Defaults: func() SetConfig { return nil },
+			New:      func(c SetConfig, _ engine.Env) (engine.Transform, error) { return NewSet(c) },
+		}),
+		engine.RegisterTransform(r, engine.TransformSpec[DropConfig]{
+			Name:     "drop",
+			Summary:  "Removes fields from records.",
+			Example:  "drop: [debug, device.ver]",
+			Defaults: func() DropConfig { return nil },
+			New:      func(c DropConfig, _ engine.Env) (engine.Transform, error) { return NewDrop(c), nil },
+		}),
+		engine.RegisterTransform(r, engine.TransformSpec[RenameConfig]{
+			Name:     "rename",
+			Summary:  "Moves fields to new names, in the order written; a missing field is left alone.",
+			Example:  "rename: {player_id: player}",
+			Defaults: func() RenameConfig { return nil },
+			New:      func(c RenameConfig, _ engine.Env) (engine.Transform, error) { return NewRename(c) },
+		}),
+	)
+}
+
+// Filter keeps the records for which its expression is true.
+type Filter struct{ prog *lang.Program }
+
+// NewFilter compiles src, which must give a boolean.
+func NewFilter(src string) (*Filter, error) {
+	p, err := lang.Compile(src, lang.AsBool())
+	if err != nil {
+		return nil, err
+	}
+	return &Filter{prog: p}, nil
+}
+
+// Apply keeps the records of in for which the expression is true, in place.
+func (f *Filter) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
+	out := in.Records[:0]
+	for i := range in.Records {
+		rec := &in.Records[i]
+		fields, err := rec.Fields()
+		keep := false
+		if err == nil {
+			keep, err = f.prog.EvalBool(fields)
+		}
+		if err != nil {
+			rec.Err = engine.Permanent(fmt.Errorf("filter: %w", err))
+			keep = true // passed on to be dead-lettered
+		}
+		if keep {
+			out = append(out, *rec)
+		}
+	}
+	return engine.Batch{Records: out}, nil
+}
+
+type assignment struct {
+	to   path
+	prog *lang.Program
+}
+
+// Set assigns fields from expressions.
+type Set struct{ steps []assignment }
+
+// NewSet compiles every expression of c; errors name the field.
+func NewSet(c SetConfig) (*Set, error) {
+	if len(c) == 0 {
+		return nil, errors.New("expected at least one field: expression pair")
+	}
+	s := &Set{}
+	var errs []error
+	for _, kv := range c {
+		if err := checkPath(kv.Key); err != nil {
+			errs = append(errs, spec.At(kv.Key, err))
+			continue
+		}
+		p, err := lang.Compile(kv.Value)
+		if err != nil {
+			errs = append(errs, spec.At(kv.Key, err))
+			continue
+		}
+		s.steps = append(s.steps, assignment{to: parsePath(kv.Key), prog: p})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Apply sets the fields of every record of in, in place.
+func (s *Set) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
+	for i := range in.Records {
+		rec := &in.Records[i]
+		fields, err := rec.Fields()
+		if err != nil {
+			rec.Err = fmt.Errorf("set: %w", err)
+			continue
+		}
+		for _, st := range s.steps {
+			v, err := st.prog.Eval(fields)
+			if err == nil {
+				err = st.to.set(fields, v)
+			}
+			if err != nil {
+				rec.Err = engine.Permanent(fmt.Errorf("set %s: %w", st.to, err))
+				break
+			}
+		}
+		rec.MarkChanged()
+	}
+	return in, nil
+}
+
+// Drop removes fields.
+type Drop struct{ paths []path }
+
+// NewDrop returns a Drop of the field paths in c.
+func NewDrop(c DropConfig) *Drop {
+	d := &Drop{}
+	for _, p := range c {
+		d.paths = append(d.paths, parsePath(p))
+	}
+	return d
+}
+
+// Apply removes the fields from every record of in, in place.
+func (d *Drop) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
+	for i := range in.Records {
+		rec := &in.Records[i]
+		fields, err := rec.Fields()
+		if err != nil {
+			rec.Err = fmt.Errorf("drop: %w", err)
+			continue
+		}
+		changed := false
+		for _, p := range d.paths {
+			if _, ok := p.del(fields); ok {
+				changed = true
+			}
+		}
+		if changed {
+			rec.MarkChanged()
+		}
+	}
+	return in, nil
+}
+
+type move struct{ from, to path }
+
+// Rename moves fields.
+type Rename struct{ moves []move }
+
+// NewRename returns a Rename of the pairs in c.
+func NewRename(c RenameConfig) (*Rename, error) {
+	if len(c) == 0 {
+		return nil, errors.New("expected at least one old: new pair")
+	}
+	r := &Rename{}
+	var errs []error
+	for _, kv := range c {
+		if err := checkPath(kv.Key); err != nil {
+			errs = append(errs, spec.At(kv.Key, err))
+			continue
+		}
+		if err := checkPath(kv.Value); err != nil {
+			errs = append(errs, spec.At(kv.Key, err))
+			continue
+		}
+		r.moves = append(r.moves, move{from: parsePath(kv.Key), to: parsePath(kv.Value)})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Apply renames the fields of every record of in, in place.
+func (r *Rename) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
+	for i := range in.Records {
+		rec := &in.Records[i]
+		fields, err := rec.Fields()
+		if err != nil {
+			rec.Err = fmt.Errorf("rename: %w", err)
+			continue
+		}
+		changed := false
+		for _, m := range r.moves {
+			v, ok := m.from.del(fields)
+			if !ok {
+				continue
+			}
+			if err := m.to.set(fields, v); err != nil {
+				rec.Err = engine.Permanent(fmt.Errorf("rename %s: %w", m.from, err))
+				break
+			}
+			changed = true
+		}
+		if changed {
+			rec.MarkChanged()
+		}
+	}
+	return in, nil
+}
