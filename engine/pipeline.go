@@ -44,14 +44,14 @@ type Scaling struct {
 // RuntimeConfig holds delivery and shutdown settings.
 type RuntimeConfig struct {
 	MaxInFlight   int           `yaml:"max_in_flight" doc:"Most source batches read but not yet acknowledged; reading pauses at this bound (back-pressure)."`
-	ShutdownGrace time.Duration `yaml:"shutdown_grace" doc:"On SIGINT/SIGTERM or end of input, how long in-flight batches may take to settle before the pipeline stops anyway."`
+	ShutdownGrace time.Duration `yaml:"shutdown_grace" doc:"After SIGINT/SIGTERM, how long in-flight batches may take to settle before the pipeline stops anyway (they are then not acknowledged and are read again next time)."`
 	QueueSize     int           `yaml:"queue_size" doc:"Capacity, in batches, of each queue between stages."`
 }
 
 // SinkOptions are the keys every sink accepts beside its component key.
 type SinkOptions struct {
 	When        string      `yaml:"when" doc:"Expression; the sink receives only records for which it is true. Default: every record."`
-	Batch       BatchConfig `yaml:"batch" doc:"When a batch is written: the first limit reached flushes."`
+	Batch       BatchConfig `yaml:"batch" doc:"When a batch is written: the first limit reached flushes. Default: the sink's own policy, else count 500, bytes 4MiB, period 500ms."`
 	Concurrency int         `yaml:"concurrency" doc:"Most batches written at once."`
 	Retry       RetryConfig `yaml:"retry" doc:"Backoff for retryable write failures."`
 }
@@ -274,7 +274,11 @@ func lookupOrEnv(l spec.LookupFunc) spec.LookupFunc {
 func parseYAML(file string, src []byte) (*yaml.Node, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(src, &root); err != nil {
-		return nil, spec.ErrorList{yamlSyntaxError(file, err)}
+		e := yamlSyntaxError(file, err)
+		if strings.Contains(string(src), "${") && strings.Contains(e.Msg, "did not find expected") {
+			e.Msg += " (a ${VAR} inside { } or [ ] must be quoted: count: \"${N:-10}\")"
+		}
+		return nil, spec.ErrorList{e}
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return nil, spec.ErrorList{{File: file, Pos: spec.Pos{Line: 1, Column: 1}, Msg: "file is empty"}}

@@ -84,16 +84,22 @@ func schemaOf(t reflect.Type, def reflect.Value) map[string]any {
 	case reflect.String:
 		return map[string]any{"type": "string"}
 	case reflect.Bool:
-		return map[string]any{"type": "boolean"}
+		return orVariable(map[string]any{"type": "boolean"})
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return map[string]any{"type": "integer"}
+		return orVariable(map[string]any{"type": "integer"})
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return map[string]any{"type": "integer", "minimum": 0}
+		return orVariable(map[string]any{"type": "integer", "minimum": 0})
 	case reflect.Float32, reflect.Float64:
-		return map[string]any{"type": "number"}
+		return orVariable(map[string]any{"type": "number"})
 	default:
 		return map[string]any{}
 	}
+}
+
+// orVariable lets a non-string value also be written as a ${VAR}
+// reference, which is interpolated before the value is checked.
+func orVariable(s map[string]any) map[string]any {
+	return map[string]any{"anyOf": []any{s, map[string]any{"type": "string", "pattern": `\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}`}}}
 }
 
 func toAny(s []string) []any {
