@@ -74,4 +74,12 @@ func (g *globals) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format: expected text or json, got %q", g.logFormat)
 }
 
-func stderrLogger(g *globals) (*slog.Logger, error) { return g.logger(os.Stderr) }
+// stderrLogger returns the process logger and routes sarama's global log
+// into it.
+func stderrLogger(g *globals) (*slog.Logger, error) {
+	l, err := g.logger(os.Stderr)
+	if err == nil {
+		bridgeSarama(l)
+	}
+	return l, err
+}

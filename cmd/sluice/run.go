@@ -65,32 +65,65 @@ type pipelineSource struct {
 // runPipelines loads and runs pipelines until they end, draining them on
 // the first SIGINT/SIGTERM and exiting at once on the second.
 func runPipelines(ctx context.Context, g *globals, f *runFlags, log *slog.Logger, reg *engine.Registry, srcs []pipelineSource, out io.Writer) error {
+	s, err := newSession(ctx, g, f, log, reg, srcs)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return s.run(ctx, out)
+}
+
+// session is a set of pipelines run together in one process, sharing the
+// metrics registry, the HTTP endpoints and the checkpoint store.
+type session struct {
+	g       *globals
+	f       *runFlags
+	log     *slog.Logger
+	runners []*run.Runner
+	pipes   []*engine.Pipeline
+	done    []chan struct{} // closed when the runner of the same index returns
+	sums    []run.Summary
+	srv     interface{ Close() error }
+}
+
+func newSession(ctx context.Context, g *globals, f *runFlags, log *slog.Logger, reg *engine.Registry, srcs []pipelineSource) (*session, error) {
 	promReg := prometheus.NewRegistry()
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := engine.NewMetrics(promReg, "")
 	store, err := checkpoint.Open(ctx, f.state, nil)
 	if err != nil {
-		return fmt.Errorf("--state: %w", err)
+		return nil, fmt.Errorf("--state: %w", err)
 	}
-	var runners []*run.Runner
-	var pipes []*engine.Pipeline
-	for _, s := range srcs {
-		p, err := engine.Load(s.file, s.src, engine.LoadOptions{Registry: reg, Log: log, Metrics: metrics, Checkpoints: store})
+	s := &session{g: g, f: f, log: log}
+	for _, src := range srcs {
+		p, err := engine.Load(src.file, src.src, engine.LoadOptions{Registry: reg, Log: log, Metrics: metrics, Checkpoints: store})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		pipes = append(pipes, p)
-		runners = append(runners, run.New(p, run.WithLogger(log)))
+		s.pipes = append(s.pipes, p)
+		s.runners = append(s.runners, run.New(p, run.WithLogger(log)))
+		s.done = append(s.done, make(chan struct{}))
 	}
-
+	s.sums = make([]run.Summary, len(s.runners))
 	if g.httpAddr != "" {
-		srv, err := serveHTTP(g.httpAddr, promReg, runners, log)
+		srv, err := serveHTTP(g.httpAddr, promReg, s.runners, log)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer srv.Close()
+		s.srv = srv
 	}
+	return s, nil
+}
 
+func (s *session) close() {
+	if s.srv != nil {
+		s.srv.Close()
+	}
+}
+
+// run runs every pipeline until all have returned, then prints their
+// summaries to out.
+func (s *session) run(ctx context.Context, out io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sigs := make(chan os.Signal, 2)
@@ -99,8 +132,8 @@ func runPipelines(ctx context.Context, g *globals, f *runFlags, log *slog.Logger
 	go func() {
 		select {
 		case sig := <-sigs:
-			log.Info("draining: stopping reads, delivering what is in flight; signal again to exit at once", "signal", sig.String())
-			for _, r := range runners {
+			s.log.Info("draining: stopping reads, delivering what is in flight; signal again to exit at once", "signal", sig.String())
+			for _, r := range s.runners {
 				r.Drain()
 			}
 		case <-ctx.Done():
@@ -108,34 +141,34 @@ func runPipelines(ctx context.Context, g *globals, f *runFlags, log *slog.Logger
 		}
 		select {
 		case <-sigs:
-			log.Error("second signal: exiting without draining; unacknowledged records will be read again")
+			s.log.Error("second signal: exiting without draining; unacknowledged records will be read again")
 			os.Exit(130)
 		case <-ctx.Done():
 		}
 	}()
 
-	if f.progress > 0 {
-		go progress(ctx, out, runners, f.progress)
+	if s.f.progress > 0 {
+		go progress(ctx, out, s.runners, s.f.progress)
 	}
 
 	var wg sync.WaitGroup
-	errs := make([]error, len(runners))
-	sums := make([]run.Summary, len(runners))
-	for i, r := range runners {
+	errs := make([]error, len(s.runners))
+	for i, r := range s.runners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sums[i], errs[i] = r.Run(ctx)
+			defer close(s.done[i])
+			s.sums[i], errs[i] = r.Run(ctx)
 			if errs[i] != nil {
-				errs[i] = fmt.Errorf("pipeline %s: %w", pipes[i].Name, errs[i])
+				errs[i] = fmt.Errorf("pipeline %s: %w", s.pipes[i].Name, errs[i])
 			}
 		}()
 	}
 	wg.Wait()
 	cancel()
-	for i, s := range sums {
-		fmt.Fprintf(out, "── %s (%s)\n", pipes[i].Name, pipes[i].File)
-		s.Print(out)
+	for i, sum := range s.sums {
+		fmt.Fprintf(out, "── %s (%s)\n", s.pipes[i].Name, s.pipes[i].File)
+		sum.Print(out)
 	}
 	return errors.Join(errs...)
 }
