@@ -6,6 +6,7 @@ import (
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/sinks/drop"
+	"github.com/sluicehq/sluice/sinks/kafka"
 	"github.com/sluicehq/sluice/sinks/stdout"
 )
 
@@ -13,6 +14,7 @@ import (
 func Register(r *engine.Registry) error {
 	return errors.Join(
 		drop.Register(r),
+		kafka.Register(r),
 		stdout.Register(r),
 	)
 }

@@ -2,11 +2,17 @@
 package sources
 
 import (
+	"errors"
+
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/sources/generate"
+	"github.com/sluicehq/sluice/sources/kafka"
 )
 
 // Register adds every shipped source to r.
 func Register(r *engine.Registry) error {
-	return generate.Register(r)
+	return errors.Join(
+		generate.Register(r),
+		kafka.Register(r),
+	)
 }

@@ -188,12 +188,8 @@ func progress(ctx context.Context, w io.Writer, runners []*run.Runner, every tim
 			lastAt = now
 			for i, r := range runners {
 				s := r.Stats()
-				var written int64
-				for _, c := range s.Written {
-					written += c.Records
-				}
-				fmt.Fprintf(w, "%8.0f records/s  read %d  written %d  filtered %d  dead-lettered %d\n",
-					float64(s.Read-last[i])/el, s.Read, written, s.Filtered, s.DeadLettered)
+				fmt.Fprintf(w, "%-14s %9.0f records/s  read %d  filtered %d  dead-lettered %d\n",
+					r.Name(), float64(s.Read-last[i])/el, s.Read, s.Filtered, s.DeadLettered)
 				last[i] = s.Read
 			}
 		}

@@ -95,6 +95,9 @@ func (r *Runner) Drain() {
 	r.drainOnce.Do(func() { close(r.draining) })
 }
 
+// Name returns the pipeline's name.
+func (r *Runner) Name() string { return r.p.Name }
+
 // Ready reports whether every component is open and records are flowing.
 func (r *Runner) Ready() bool { return r.ready.Load() }
 
