@@ -60,3 +60,25 @@ type Sink interface {
 	Write(ctx context.Context, b Batch) error
 	Close(ctx context.Context) error
 }
+
+// PositionKeeper is implemented by sinks that store, in the same
+// transaction as the records, the source position of the last record they
+// wrote from each stream (the SQL sink's exactly-once mode). Such a sink
+// also skips records at or below a stored position, so that a replay
+// writes nothing twice.
+type PositionKeeper interface {
+	// Positions returns, per stream (Position.Stream), the offset of the
+	// last record durably written. ok is false when the sink does not keep
+	// positions (the mode is off). Called after Open, before the source
+	// opens.
+	Positions(ctx context.Context) (positions map[string]int64, ok bool, err error)
+}
+
+// Resumer is implemented by sources that can start from positions given by
+// the runtime rather than only from their own committed ones.
+type Resumer interface {
+	// ResumeFrom is called before Open with, per stream, the offset of the
+	// last record known to be durable. The source starts each stream after
+	// the larger of that offset and its own committed position.
+	ResumeFrom(positions map[string]int64)
+}

@@ -240,6 +240,12 @@ func (r *Runner) open(ctx context.Context) error {
 		}
 		opened = append(opened, s)
 	}
+	if err := r.resume(ctx); err != nil {
+		for _, o := range opened {
+			_ = o.inst.Sink.Close(context.Background())
+		}
+		return err
+	}
 	if err := r.openWithRetry(ctx, "source "+r.p.SourceName, r.p.Source.Open); err != nil {
 		for _, o := range opened {
 			_ = o.inst.Sink.Close(context.Background())
@@ -271,6 +277,31 @@ func (r *Runner) openWithRetry(ctx context.Context, what string, open func(conte
 			return fmt.Errorf("open %s: %w", what, err)
 		}
 	}
+}
+
+// resume hands the positions kept by an exactly-once sink to the source.
+// Only when that sink is the pipeline's only sink: the source may then skip
+// what the sink already holds. With other sinks, which may not yet hold
+// those records, the source starts from its own committed positions and the
+// exactly-once sink skips the replayed records itself.
+func (r *Runner) resume(ctx context.Context) error {
+	res, ok := r.p.Source.(engine.Resumer)
+	if !ok || len(r.sinks) != 1 {
+		return nil
+	}
+	pk, ok := r.sinks[0].inst.Sink.(engine.PositionKeeper)
+	if !ok {
+		return nil
+	}
+	pos, keeps, err := pk.Positions(ctx)
+	if err != nil {
+		return fmt.Errorf("read positions kept by sink %s: %w", r.sinks[0].inst.Name, err)
+	}
+	if keeps && len(pos) > 0 {
+		r.log.Info("resuming from positions kept by the sink", "sink", r.sinks[0].inst.Name, "streams", len(pos))
+		res.ResumeFrom(pos)
+	}
+	return nil
 }
 
 // close closes the source (which commits what was acknowledged), then the
