@@ -161,6 +161,7 @@ type TestCase struct {
 	Input      []any            `yaml:"input" spec:"required" doc:"Input record values, encoded with the pipeline codec (objects become JSON)."`
 	Expect     map[string][]any `yaml:"expect" doc:"Per sink name, the record values it should receive, in order. Sinks not named are not checked; [] means none."`
 	DeadLetter []any            `yaml:"dead_letter" doc:"Values of the records that should be dead-lettered, in order. Default: not checked."`
+	File       string           `yaml:"-"` // the file the case is written in
 	Line       int              `yaml:"-"`
 }
 
@@ -170,7 +171,7 @@ func (t *TestCase) UnmarshalSpec(d *spec.Decoder, n *yaml.Node, path string) {
 	var p plain
 	d.Decode(n, path, &p)
 	*t = TestCase(p)
-	t.Line = n.Line
+	t.File, t.Line = d.File(), n.Line
 }
 
 // Pipeline is a pipeline file with every component built, ready to run.

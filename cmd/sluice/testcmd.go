@@ -45,10 +45,10 @@ func newTestCmd(g *globals) *cobra.Command {
 					}
 					if res.Failed {
 						failed++
-						fmt.Fprintf(out, "FAIL %s:%d %s\n%s\n", f, tc.Line, tc.Name, indent(res.Diff))
+						fmt.Fprintf(out, "FAIL %s:%d %s\n%s\n", tc.File, tc.Line, tc.Name, indent(res.Diff))
 					} else {
 						passed++
-						fmt.Fprintf(out, "ok   %s:%d %s\n", f, tc.Line, tc.Name)
+						fmt.Fprintf(out, "ok   %s:%d %s\n", tc.File, tc.Line, tc.Name)
 					}
 				}
 			}

@@ -22,8 +22,18 @@ import (
 // before its last commit.
 type handler struct{ s *Source }
 
-// Setup counts the assignment.
+// Setup counts the assignment and applies resume positions: marking the
+// offset after a kept position moves the start of a partition forward, never
+// back (sarama's MarkOffset only advances), so each partition starts after
+// the larger of its committed offset and the kept one.
 func (h handler) Setup(sess sarama.ConsumerGroupSession) error {
+	for topic, parts := range sess.Claims() {
+		for _, p := range parts {
+			if off, ok := h.s.resume[topic+"/"+strconv.Itoa(int(p))]; ok {
+				sess.MarkOffset(topic, p, off+1, "")
+			}
+		}
+	}
 	n := countPartitions(sess.Claims())
 	h.s.rebalances.Inc()
 	h.s.assigned.Set(float64(n))

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"maps"
 	"context"
 	"errors"
 	"fmt"
@@ -65,6 +66,10 @@ type Source struct {
 	assigned   prometheus.Gauge
 	rebalances prometheus.Counter
 
+	// resume holds, per stream (topic/partition), the offset of the last
+	// record a sink keeps as durable (engine.Resumer); set before Open.
+	resume map[string]int64
+
 	out       chan delivery // batches, from the partitions' goroutines to Read; unbuffered
 	closed    chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -117,6 +122,12 @@ func New(c Config, env engine.Env) (*Source, error) {
 		s.topicRE = re
 	}
 	return s, nil
+}
+
+// ResumeFrom implements engine.Resumer: each partition starts after the
+// larger of its committed offset and the offset given for it here.
+func (s *Source) ResumeFrom(positions map[string]int64) {
+	s.resume = maps.Clone(positions)
 }
 
 // Open connects to the brokers, resolves topics_regex, and joins the
