@@ -386,3 +386,47 @@ func (g *gateSink) Write(ctx context.Context, b engine.Batch) error {
 	g.n.Add(int64(len(b.Records)))
 	return nil
 }
+
+type resumableSource struct {
+	*enginetest.MemSource
+	got map[string]int64
+}
+
+func (r *resumableSource) ResumeFrom(p map[string]int64) { r.got = p }
+
+type keeperSink struct {
+	enginetest.MemSink
+	pos map[string]int64
+}
+
+func (k *keeperSink) Positions(context.Context) (map[string]int64, bool, error) { return k.pos, true, nil }
+
+func TestResumeFromKeptPositions(t *testing.T) {
+	tests := []struct {
+		name  string
+		sinks int
+		want  bool
+	}{
+		{"only sink: source resumes from its positions", 1, true},
+		{"other sinks: source keeps its own positions", 2, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &resumableSource{MemSource: enginetest.NewMemSource(values(3)...)}
+			keeper := &keeperSink{pos: map[string]int64{"mem": 1}}
+			sinks := []*engine.SinkInstance{sinkInst("db", keeper, "")}
+			if tc.sinks == 2 {
+				sinks = append(sinks, sinkInst("other", &enginetest.MemSink{}, ""))
+			}
+			if _, err := run1(t, pipeline(t, src, sinks...)); err != nil {
+				t.Fatal(err)
+			}
+			if got := src.got != nil; got != tc.want {
+				t.Fatalf("ResumeFrom called: %v, want %v", got, tc.want)
+			}
+			if tc.want && src.got["mem"] != 1 {
+				t.Errorf("positions = %v", src.got)
+			}
+		})
+	}
+}
