@@ -279,27 +279,38 @@ func (r *Runner) openWithRetry(ctx context.Context, what string, open func(conte
 	}
 }
 
-// resume hands the positions kept by an exactly-once sink to the source.
-// Only when that sink is the pipeline's only sink: the source may then skip
-// what the sink already holds. With other sinks, which may not yet hold
-// those records, the source starts from its own committed positions and the
-// exactly-once sink skips the replayed records itself.
+// resume prepares sinks that keep source positions (exactly-once sinks).
+// Such a sink skips records at or below the position it stored for their
+// stream, which is only right when it receives each stream in source order:
+// the transform stage then runs one worker and the sink one writer. When it
+// is the pipeline's only sink, its positions also go to the source, which
+// may then skip what the sink already holds. With other sinks, which may
+// not yet hold those records, the source starts from its own committed
+// positions and the sink skips the replayed records itself.
 func (r *Runner) resume(ctx context.Context) error {
-	res, ok := r.p.Source.(engine.Resumer)
-	if !ok || len(r.sinks) != 1 {
-		return nil
+	var kept map[string]int64
+	for _, s := range r.sinks {
+		pk, ok := s.inst.Sink.(engine.PositionKeeper)
+		if !ok {
+			continue
+		}
+		pos, keeps, err := pk.Positions(ctx)
+		if err != nil {
+			return fmt.Errorf("read positions kept by sink %s: %w", s.inst.Name, err)
+		}
+		if !keeps {
+			continue
+		}
+		s.concurrency = 1
+		r.pool.limitToOne()
+		r.log.Info("sink keeps source positions: records are processed in source order (one transform worker, one writer)", "sink", s.inst.Name)
+		if len(r.sinks) == 1 {
+			kept = pos
+		}
 	}
-	pk, ok := r.sinks[0].inst.Sink.(engine.PositionKeeper)
-	if !ok {
-		return nil
-	}
-	pos, keeps, err := pk.Positions(ctx)
-	if err != nil {
-		return fmt.Errorf("read positions kept by sink %s: %w", r.sinks[0].inst.Name, err)
-	}
-	if keeps && len(pos) > 0 {
-		r.log.Info("resuming from positions kept by the sink", "sink", r.sinks[0].inst.Name, "streams", len(pos))
-		res.ResumeFrom(pos)
+	if res, ok := r.p.Source.(engine.Resumer); ok && len(kept) > 0 {
+		r.log.Info("resuming from positions kept by the sink", "sink", r.sinks[0].inst.Name, "streams", len(kept))
+		res.ResumeFrom(kept)
 	}
 	return nil
 }

@@ -399,7 +399,9 @@ type keeperSink struct {
 	pos map[string]int64
 }
 
-func (k *keeperSink) Positions(context.Context) (map[string]int64, bool, error) { return k.pos, true, nil }
+func (k *keeperSink) Positions(context.Context) (map[string]int64, bool, error) {
+	return k.pos, true, nil
+}
 
 func TestResumeFromKeptPositions(t *testing.T) {
 	tests := []struct {
@@ -428,5 +430,52 @@ func TestResumeFromKeptPositions(t *testing.T) {
 				t.Errorf("positions = %v", src.got)
 			}
 		})
+	}
+}
+
+// orderSink records the order in which offsets arrive.
+type orderSink struct {
+	keeperSink
+	mu   sync.Mutex
+	seen []int64
+}
+
+func (o *orderSink) Write(ctx context.Context, b engine.Batch) error {
+	time.Sleep(time.Duration(len(b.Records)%3) * time.Millisecond)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, r := range b.Records {
+		o.seen = append(o.seen, r.Source.Offset)
+	}
+	return nil
+}
+
+// TestPositionKeeperGetsSourceOrder: a sink that keeps positions receives
+// every stream in source order, even with several workers and writers
+// configured and a transform that takes uneven time.
+func TestPositionKeeperGetsSourceOrder(t *testing.T) {
+	src := enginetest.NewMemSource(values(3000)...)
+	src.BatchSize = 7
+	sink := &orderSink{}
+	si := sinkInst("db", sink, "")
+	si.Concurrency = 4
+	si.Batch.Count = 13
+	p := pipeline(t, src, si)
+	p.Scaling.MaxWorkers = 4
+	p.Transforms = []engine.NamedTransform{{Name: "slow", Path: "transforms[0].slow", Transform: engine.TransformFunc(
+		func(_ context.Context, b engine.Batch) (engine.Batch, error) {
+			time.Sleep(time.Duration(b.Records[0].Source.Offset%5) * time.Millisecond)
+			return b, nil
+		})}}
+	if _, err := run1(t, p); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.seen) != 3000 {
+		t.Fatalf("sink got %d records", len(sink.seen))
+	}
+	for i := 1; i < len(sink.seen); i++ {
+		if sink.seen[i] <= sink.seen[i-1] {
+			t.Fatalf("offset %d arrived after %d", sink.seen[i], sink.seen[i-1])
+		}
 	}
 }

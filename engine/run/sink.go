@@ -22,13 +22,14 @@ type item struct {
 // sinkStage batches the records routed to one sink and writes the batches
 // with up to inst.Concurrency writers.
 type sinkStage struct {
-	r       *Runner
-	inst    *engine.SinkInstance
-	dlq     bool
-	in      chan item
-	m       *boundary
-	written atomic.Int64
-	retried atomic.Int64
+	r           *Runner
+	inst        *engine.SinkInstance
+	dlq         bool
+	concurrency int // writers; 1 for a sink that keeps positions
+	in          chan item
+	m           *boundary
+	written     atomic.Int64
+	retried     atomic.Int64
 	// pressure asks the batcher to flush what it holds now.
 	pressure chan struct{}
 	writing  atomic.Int32 // batches being written
@@ -46,7 +47,9 @@ func newSinkStage(r *Runner, si *engine.SinkInstance, dlq bool) *sinkStage {
 		inst: si,
 		dlq:  dlq,
 		in:   make(chan item, min(capacity, 1<<16)),
-		m:    newBoundary(r.metrics.For(component, engine.KindSink)),
+
+		concurrency: si.Concurrency,
+		m:           newBoundary(r.metrics.For(component, engine.KindSink)),
 
 		pressure: make(chan struct{}, 1),
 	}
@@ -64,7 +67,7 @@ func (s *sinkStage) name() string {
 func (s *sinkStage) run(ctx context.Context) {
 	writes := make(chan []item)
 	var wg sync.WaitGroup
-	for range s.inst.Concurrency {
+	for range s.concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

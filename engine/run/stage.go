@@ -60,8 +60,8 @@ func (p *pool) run(ctx context.Context) {
 				p.r.m.workers.Set(0)
 				return
 			}
-			if len(p.jobs) > 0 && p.busy.Load() == p.workers.Load() {
-				// Keep draining with the workers that are left.
+			if len(p.jobs) > 0 && p.workers.Load() == 0 {
+				// The pool had scaled to zero: one worker drains the queue.
 				p.start(ctx)
 			}
 		}
@@ -86,6 +86,12 @@ func (p *pool) run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// limitToOne makes the pool run a single worker, so that batches are
+// processed in the order they were read. Call before run.
+func (p *pool) limitToOne() {
+	p.ctrl = autoscale.NewController(autoscale.Limits{Min: min(p.ctrl.Limits().Min, 1), Max: 1})
 }
 
 // closeJobs closes the job queue; workers finish what is queued and exit.
