@@ -82,3 +82,17 @@ type Resumer interface {
 	// the larger of that offset and its own committed position.
 	ResumeFrom(positions map[string]int64)
 }
+
+// Progress is how far a bounded source has got through its input.
+type Progress struct {
+	ObjectsTotal, ObjectsDone int64 // objects (files) to read, and read
+	BytesTotal, BytesRead     int64 // their bytes
+	Records                   int64 // records emitted
+}
+
+// ProgressReporter is implemented by bounded sources that know the size of
+// their input, so that a backfill can show a progress bar and an ETA.
+// Progress is safe to call concurrently with Read.
+type ProgressReporter interface {
+	Progress() Progress
+}

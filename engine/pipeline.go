@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sluicehq/sluice/engine/batch"
@@ -33,6 +35,7 @@ type File struct {
 	Scaling     Scaling              `yaml:"scaling" doc:"Transform worker pool bounds."`
 	Runtime     RuntimeConfig        `yaml:"runtime" doc:"Delivery and shutdown settings."`
 	Tests       []TestCase           `yaml:"tests" doc:"Test cases run offline by sluice test: input records and the records each sink should receive."`
+	Schedule    string               `yaml:"schedule" doc:"Cron expression (minute hour day-of-month month day-of-week, or @hourly, @daily, @every 1h): sluice run then runs the pipeline (a bounded backfill) at each tick, never two runs at once, and logs each run's summary."`
 }
 
 // Scaling bounds the transform worker pool.
@@ -190,6 +193,8 @@ type Pipeline struct {
 	Tests      []TestCase
 	// Metrics are the pipeline's metrics, the ones its components got.
 	Metrics *Metrics
+	// Schedule, when set, runs the pipeline at each of its ticks.
+	Schedule cron.Schedule
 }
 
 // NamedTransform is a built transform with its place in the file.
@@ -221,6 +226,11 @@ type LoadOptions struct {
 	Metrics *Metrics
 	// Checkpoints is the checkpoint store; nil means an in-memory one.
 	Checkpoints checkpoint.Store
+	// Overrides set keys of the file before it is decoded, by dotted path
+	// (source.objectstore.from): the command line's way to change one run,
+	// such as a backfill's time range or shard. A mapping on the way is
+	// created when missing; the value is decoded as if written in the file.
+	Overrides map[string]string
 }
 
 var pipelineNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -317,6 +327,11 @@ func Load(file string, src []byte, opts LoadOptions) (*Pipeline, error) {
 		return nil, err
 	}
 	d := spec.NewDecoder(file, lookupOrEnv(opts.Lookup))
+	for _, path := range sortedKeys(opts.Overrides) {
+		if err := override(root, path, opts.Overrides[path]); err != nil {
+			d.Errorf(nil, path, "cannot override: %v", err)
+		}
+	}
 	f := defaultFile()
 	d.Decode(root, "", &f)
 
@@ -334,6 +349,13 @@ func Load(file string, src []byte, opts LoadOptions) (*Pipeline, error) {
 	}
 	if f.Scaling.MinWorkers < 0 || f.Scaling.MaxWorkers < 1 || f.Scaling.MinWorkers > f.Scaling.MaxWorkers {
 		d.Errorf(spec.Find(root, "scaling"), "scaling", "expected 0 <= min_workers <= max_workers and max_workers >= 1, got %d and %d", f.Scaling.MinWorkers, f.Scaling.MaxWorkers)
+	}
+	var sched cron.Schedule
+	if f.Schedule != "" {
+		sched, err = cron.ParseStandard(f.Schedule)
+		if err != nil {
+			d.Errorf(spec.Find(root, "schedule"), "schedule", "expected a cron expression such as \"0 3 * * *\" or @daily: %v", err)
+		}
 	}
 	if f.Runtime.MaxInFlight < 1 {
 		d.Errorf(spec.Find(root, "runtime.max_in_flight"), "runtime.max_in_flight", "expected at least 1, got %d", f.Runtime.MaxInFlight)
@@ -362,7 +384,7 @@ func Load(file string, src []byte, opts LoadOptions) (*Pipeline, error) {
 			Component:   path,
 		}
 	}
-	p := &Pipeline{Name: f.Name, File: file, Codec: cdc, Metrics: opts.Metrics, Scaling: f.Scaling, Runtime: f.Runtime, Tests: f.Tests}
+	p := &Pipeline{Name: f.Name, File: file, Codec: cdc, Metrics: opts.Metrics, Schedule: sched, Scaling: f.Scaling, Runtime: f.Runtime, Tests: f.Tests}
 	reg := opts.Registry
 
 	if f.Source.Node != nil {
@@ -421,10 +443,57 @@ func Load(file string, src []byte, opts LoadOptions) (*Pipeline, error) {
 			d.Errorf(spec.Find(root, path), path, "the pipeline has no dead_letter sink")
 		}
 	}
+	if sched != nil && !p.Bounded && p.Source != nil {
+		d.Errorf(spec.Find(root, "schedule"), "schedule", "a scheduled pipeline needs a bounded source (such as objectstore); %s never ends", p.SourceName)
+	}
 	if err := d.Err(); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// override sets the scalar at the dotted path below root to value,
+// creating mappings on the way.
+func override(root *yaml.Node, path, value string) error {
+	n := root
+	parts := strings.Split(path, ".")
+	for i, key := range parts {
+		if key == "" {
+			return fmt.Errorf("empty key in %q", path)
+		}
+		if n.Kind != yaml.MappingNode {
+			return fmt.Errorf("%s is not a mapping", strings.Join(parts[:i], "."))
+		}
+		var next *yaml.Node
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == key {
+				next = n.Content[j+1]
+			}
+		}
+		last := i == len(parts)-1
+		if next == nil {
+			next = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			if last {
+				next = &yaml.Node{Kind: yaml.ScalarNode}
+			}
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, next)
+		}
+		if last {
+			*next = yaml.Node{Kind: yaml.ScalarNode, Value: value, Line: next.Line, Column: next.Column}
+			return nil
+		}
+		n = next
+	}
+	return nil
 }
 
 func keys(m map[string]bool) []string {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/enginetest"
@@ -177,4 +178,53 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal("empty error")
 		}
 	})
+}
+
+func TestOverrides(t *testing.T) {
+	src := "name: o\nsource: {mem: {count: 3}}\nsinks: {out: {mem: {}}}\n"
+	p, err := engine.Load("o.yaml", []byte(src), engine.LoadOptions{Registry: testRegistry(t),
+		Overrides: map[string]string{"source.mem.mode": "fast", "runtime.max_in_flight": "5"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Runtime.MaxInFlight != 5 {
+		t.Errorf("max_in_flight = %d", p.Runtime.MaxInFlight)
+	}
+	_, err = engine.Load("o.yaml", []byte(src), engine.LoadOptions{Registry: testRegistry(t),
+		Overrides: map[string]string{"source.mem.mode": "slow"}})
+	if err == nil || !strings.Contains(err.Error(), "source.mem.mode: expected fast") {
+		t.Errorf("a bad override: %v", err)
+	}
+	_, err = engine.Load("o.yaml", []byte(src), engine.LoadOptions{Registry: testRegistry(t),
+		Overrides: map[string]string{"name.x": "1"}})
+	if err == nil || !strings.Contains(err.Error(), "name is not a mapping") {
+		t.Errorf("override through a scalar: %v", err)
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	reg := testRegistry(t)
+	if err := engine.RegisterSource(reg, engine.SourceSpec[memConfig]{
+		Name: "bounded", Summary: "bounded test source", Bounded: true, Defaults: func() memConfig { return memConfig{} },
+		New: func(memConfig, engine.Env) (engine.Source, error) { return enginetest.NewMemSource(), nil },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.Load("s.yaml", []byte("name: s\nschedule: '0 3 * * *'\nsource: {bounded: {}}\nsinks: {out: {mem: {}}}\n"), engine.LoadOptions{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 11, 25, 10, 0, 0, 0, time.Local)
+	if next := p.Schedule.Next(from); !next.Equal(time.Date(2026, 11, 26, 3, 0, 0, 0, time.Local)) {
+		t.Errorf("next tick %v", next)
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"name: s\nschedule: 'every day'\nsource: {bounded: {}}\nsinks: {out: {mem: {}}}\n", "s.yaml:2:11: schedule: expected a cron expression"},
+		{"name: s\nschedule: '@daily'\nsource: {mem: {}}\nsinks: {out: {mem: {}}}\n", "s.yaml:2:11: schedule: a scheduled pipeline needs a bounded source"},
+	} {
+		_, err := engine.Load("s.yaml", []byte(tc.src), engine.LoadOptions{Registry: reg})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v, want %q", err, tc.want)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/sinks/drop"
 	"github.com/sluicehq/sluice/sinks/kafka"
+	"github.com/sluicehq/sluice/sinks/objectstore"
 	"github.com/sluicehq/sluice/sinks/sql"
 	"github.com/sluicehq/sluice/sinks/stdout"
 )
@@ -16,6 +17,7 @@ func Register(r *engine.Registry) error {
 	return errors.Join(
 		drop.Register(r),
 		kafka.Register(r),
+		objectstore.Register(r),
 		sql.Register(r),
 		stdout.Register(r),
 	)

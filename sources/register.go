@@ -7,6 +7,7 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/sources/generate"
 	"github.com/sluicehq/sluice/sources/kafka"
+	"github.com/sluicehq/sluice/sources/objectstore"
 )
 
 // Register adds every shipped source to r.
@@ -14,5 +15,6 @@ func Register(r *engine.Registry) error {
 	return errors.Join(
 		generate.Register(r),
 		kafka.Register(r),
+		objectstore.Register(r),
 	)
 }

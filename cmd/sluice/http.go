@@ -9,24 +9,20 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/sluicehq/sluice/engine/run"
 )
 
 // serveHTTP serves /metrics, /healthz (the process is up) and /readyz
 // (every pipeline has opened its components and is running) on addr.
-func serveHTTP(addr string, reg *prometheus.Registry, runners []*run.Runner, log *slog.Logger) (*http.Server, error) {
+func serveHTTP(addr string, reg *prometheus.Registry, ready func() bool, log *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		for _, r := range runners {
-			if !r.Ready() {
-				http.Error(w, "not ready", http.StatusServiceUnavailable)
-				return
-			}
+		if !ready() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
 		}
 		w.Write([]byte("ready\n"))
 	})

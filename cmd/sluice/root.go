@@ -41,6 +41,7 @@ func newRootCmd() *cobra.Command {
 		newSchemaCmd(),
 		newDocsCmd(),
 		newDemoCmd(g),
+		newBackfillCmd(g),
 		newVersionCmd(),
 	)
 	return root

@@ -79,14 +79,26 @@ type session struct {
 	g       *globals
 	f       *runFlags
 	log     *slog.Logger
+	srcs    []pipelineSource
+	opts    engine.LoadOptions
 	runners []*run.Runner
 	pipes   []*engine.Pipeline
 	done    []chan struct{} // closed when the runner of the same index returns
 	sums    []run.Summary
 	srv     interface{ Close() error }
+
+	mu       sync.Mutex    // guards runners of scheduled pipelines
+	stopping chan struct{} // closed on the first signal
+	stopOnce sync.Once
 }
 
 func newSession(ctx context.Context, g *globals, f *runFlags, log *slog.Logger, reg *engine.Registry, srcs []pipelineSource) (*session, error) {
+	return newSessionWith(ctx, g, f, log, reg, srcs, nil)
+}
+
+// newSessionWith is newSession with keys of the pipeline files overridden
+// (engine.LoadOptions.Overrides).
+func newSessionWith(ctx context.Context, g *globals, f *runFlags, log *slog.Logger, reg *engine.Registry, srcs []pipelineSource, over map[string]string) (*session, error) {
 	promReg := prometheus.NewRegistry()
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := engine.NewMetrics(promReg, "")
@@ -94,9 +106,10 @@ func newSession(ctx context.Context, g *globals, f *runFlags, log *slog.Logger, 
 	if err != nil {
 		return nil, fmt.Errorf("--state: %w", err)
 	}
-	s := &session{g: g, f: f, log: log}
+	s := &session{g: g, f: f, log: log, srcs: srcs, stopping: make(chan struct{}),
+		opts: engine.LoadOptions{Registry: reg, Log: log, Metrics: metrics, Checkpoints: store, Overrides: over}}
 	for _, src := range srcs {
-		p, err := engine.Load(src.file, src.src, engine.LoadOptions{Registry: reg, Log: log, Metrics: metrics, Checkpoints: store})
+		p, err := engine.Load(src.file, src.src, s.opts)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +119,7 @@ func newSession(ctx context.Context, g *globals, f *runFlags, log *slog.Logger, 
 	}
 	s.sums = make([]run.Summary, len(s.runners))
 	if g.httpAddr != "" {
-		srv, err := serveHTTP(g.httpAddr, promReg, s.runners, log)
+		srv, err := serveHTTP(g.httpAddr, promReg, s.ready, log)
 		if err != nil {
 			return nil, err
 		}
@@ -133,9 +146,7 @@ func (s *session) run(ctx context.Context, out io.Writer) error {
 		select {
 		case sig := <-sigs:
 			s.log.Info("draining: stopping reads, delivering what is in flight; signal again to exit at once", "signal", sig.String())
-			for _, r := range s.runners {
-				r.Drain()
-			}
+			s.stop()
 		case <-ctx.Done():
 			return
 		}
@@ -158,6 +169,10 @@ func (s *session) run(ctx context.Context, out io.Writer) error {
 		go func() {
 			defer wg.Done()
 			defer close(s.done[i])
+			if s.pipes[i].Schedule != nil {
+				s.sums[i], errs[i] = s.runScheduled(ctx, i)
+				return
+			}
 			s.sums[i], errs[i] = r.Run(ctx)
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("pipeline %s: %w", s.pipes[i].Name, errs[i])
@@ -171,6 +186,73 @@ func (s *session) run(ctx context.Context, out io.Writer) error {
 		sum.Print(out)
 	}
 	return errors.Join(errs...)
+}
+
+// stop drains every pipeline and ends the schedules.
+func (s *session) stop() {
+	s.stopOnce.Do(func() { close(s.stopping) })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.runners {
+		r.Drain()
+	}
+}
+
+// ready reports whether every pipeline is running (a scheduled one counts
+// as ready between its runs).
+func (s *session) ready() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.runners {
+		if s.pipes[i].Schedule == nil && !r.Ready() {
+			return false
+		}
+	}
+	return true
+}
+
+// runScheduled runs pipeline i at each tick of its schedule until the
+// session stops: a fresh build of the pipeline each time, never two runs at
+// once (ticks that pass during a run are skipped). A failed run is logged
+// and the schedule goes on. It returns the summary of the last run.
+func (s *session) runScheduled(ctx context.Context, i int) (run.Summary, error) {
+	p := s.pipes[i]
+	var last run.Summary
+	for first := true; ; first = false {
+		next := p.Schedule.Next(time.Now())
+		s.log.Info("next scheduled run", engine.AttrPipeline, p.Name, "at", next.Format(time.RFC3339))
+		select {
+		case <-time.After(time.Until(next)):
+		case <-s.stopping:
+			return last, nil
+		case <-ctx.Done():
+			return last, nil
+		}
+		fresh := p
+		if !first {
+			var err error
+			if fresh, err = engine.Load(s.srcs[i].file, s.srcs[i].src, s.opts); err != nil {
+				return last, err
+			}
+		}
+		r := run.New(fresh, run.WithLogger(s.log))
+		s.mu.Lock()
+		s.runners[i] = r
+		s.mu.Unlock()
+		select {
+		case <-s.stopping:
+			return last, nil
+		default:
+		}
+		sum, err := r.Run(ctx)
+		last = sum
+		attrs := []any{engine.AttrPipeline, p.Name, "read", sum.Read, "filtered", sum.Filtered, "dead_lettered", sum.DeadLettered, engine.AttrElapsed, sum.Elapsed.Round(time.Millisecond).String()}
+		if err != nil {
+			s.log.Error("scheduled run failed", append(attrs, engine.AttrError, err.Error())...)
+		} else {
+			s.log.Info("scheduled run finished", attrs...)
+		}
+	}
 }
 
 // progress prints the read rate of every runner at each interval.

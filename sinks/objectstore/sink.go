@@ -1,0 +1,626 @@
+package objectstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/engine/batch"
+	"github.com/sluicehq/sluice/engine/expr"
+	"github.com/sluicehq/sluice/engine/spec"
+	"github.com/sluicehq/sluice/internal/bucket"
+)
+
+// DefaultBatch is the sink's default batching policy: a Write, and so an
+// object per partition, carries up to 100000 records or 64MiB, and waits
+// at most a minute to fill up.
+var DefaultBatch = batch.Policy{Count: 100000, Bytes: 64 << 20, Period: time.Minute}
+
+// Register adds the objectstore sink to r.
+func Register(r *engine.Registry) error {
+	return engine.RegisterSink(r, engine.SinkSpec[Config]{
+		Name:     "objectstore",
+		Summary:  "Writes records to a bucket (S3, local files) as Parquet or JSON-lines objects under partitioned paths, named by their source positions.",
+		Example:  `objectstore: {url: "s3://lake?endpoint=${S3_ENDPOINT}", path: 'events/dt={{ format_time(ts, "2006-01-02") }}/', format: parquet}`,
+		Defaults: Defaults,
+		Batch:    DefaultBatch,
+		New: func(c Config, env engine.Env) (engine.Sink, error) {
+			return New(c, env)
+		},
+	})
+}
+
+// Sink writes each batch as objects in a bucket: one per partition path,
+// more when a partition's records exceed the roll limits. Write may be
+// called concurrently; Open, Write and Close follow engine.Sink.
+type Sink struct {
+	cfg  Config
+	log  *slog.Logger
+	opts objectOptions
+	ext  string
+
+	path       string         // the path, when it is not a template
+	pathT      *expr.Template // the path template, else nil
+	declared   *colType       // the declared Parquet schema; nil: inferred per object
+	needFields bool           // Write decodes the records' fields
+
+	objectsWritten prometheus.Counter
+	bytesWritten   prometheus.Counter
+	unconditional  atomic.Bool // the bucket refused a conditional write
+	keys           keyLocks
+
+	mu     sync.RWMutex // Write holds it shared, Open and Close exclusively
+	bucket *blob.Bucket
+}
+
+// New builds a sink from c: it compiles the path template and converts
+// the declared schema. It does no I/O; Open opens the bucket.
+func New(c Config, env engine.Env) (*Sink, error) {
+	s := &Sink{cfg: c, log: env.Log, ext: c.extension()}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	var errs []error
+	t, err := expr.CompileTemplate(c.Path)
+	switch {
+	case err != nil:
+		errs = append(errs, spec.At("path", err))
+	default:
+		if static, ok := t.Static(); ok {
+			if err := checkPath(static); err != nil {
+				errs = append(errs, spec.At("path", err))
+			}
+			s.path = static
+		} else {
+			s.pathT = t
+		}
+	}
+	if _, ok := compressionsOf[c.Format]; !ok {
+		errs = append(errs, spec.Errorf("format", "expected parquet or jsonl, got %q", c.Format))
+	}
+	if len(c.Schema) > 0 {
+		if err := c.Schema.Validate(); err != nil {
+			errs = append(errs, spec.At("schema", err))
+		}
+		s.declared = fromSchema(c.Schema)
+	}
+	if c.RowGroupSize < 1 {
+		errs = append(errs, spec.Errorf("row_group_size", "expected at least 1 row, got %d", c.RowGroupSize))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	s.needFields = s.pathT != nil || c.Format == FormatParquet
+	s.opts = objectOptions{
+		format:       c.Format,
+		compression:  c.compression(),
+		contentType:  c.contentType(),
+		rowGroupSize: c.RowGroupSize,
+	}
+	if env.Metrics != nil {
+		s.objectsWritten = env.Metrics.Counter("sluice_objectstore_objects_written_total",
+			"Objects the objectstore sink wrote to its bucket (each one complete and visible).")
+		s.bytesWritten = env.Metrics.Counter("sluice_objectstore_bytes_written_total",
+			"Bytes of the objects the objectstore sink wrote, after format and compression.")
+	} else {
+		s.objectsWritten = prometheus.NewCounter(prometheus.CounterOpts{Name: "sluice_objectstore_objects_written_total"})
+		s.bytesWritten = prometheus.NewCounter(prometheus.CounterOpts{Name: "sluice_objectstore_bytes_written_total"})
+	}
+	return s, nil
+}
+
+// Open opens the bucket and checks that it exists and can be listed. ctx
+// limits the attempt; a missing or unreachable bucket makes it fail.
+func (s *Sink) Open(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bucket != nil {
+		return nil
+	}
+	start := time.Now()
+	safe := bucket.Safe(s.cfg.URL)
+	b, err := bucket.Open(ctx, s.cfg.URL)
+	if err != nil {
+		return err
+	}
+	ok, err := b.IsAccessible(ctx)
+	if err == nil && !ok {
+		err = errors.New("the bucket does not exist")
+	}
+	if err != nil {
+		b.Close()
+		return fmt.Errorf("open bucket %s: %w", safe, err)
+	}
+	s.bucket = b
+	s.log.Info("opened", "bucket", safe, "format", s.cfg.Format, "compression", s.opts.compression,
+		"path", s.cfg.Path, engine.AttrElapsed, time.Since(start).Round(time.Millisecond).String())
+	return nil
+}
+
+// Close closes the bucket. Every object of a Write that returned is
+// already complete; ctx is not used.
+func (s *Sink) Close(context.Context) error {
+	s.mu.Lock()
+	b := s.bucket
+	s.bucket = nil
+	s.mu.Unlock()
+	if b == nil {
+		return nil
+	}
+	if err := b.Close(); err != nil {
+		return fmt.Errorf("close bucket %s: %w", bucket.Safe(s.cfg.URL), err)
+	}
+	s.log.Info("closed")
+	return nil
+}
+
+// Write writes the records of b as objects and returns once every object
+// is complete in the bucket: one object per partition path, or several
+// when the roll limits cut a partition's records. Records whose path
+// cannot be rendered, or that do not fit the Parquet schema, fail
+// permanently, and the others are written; a storage error fails the
+// records of the object it hit and of the objects not yet written,
+// retryably, in a *engine.BatchError. Objects are named by the source
+// positions they hold, and never replaced by other records: a retry finds
+// the same names, and an object that already holds the same records is
+// not written again. When ctx ends, the object being written is aborted
+// and Write returns ctx.Err().
+func (s *Sink) Write(ctx context.Context, b engine.Batch) error {
+	if len(b.Records) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.bucket == nil {
+		return ErrClosed
+	}
+	start := time.Now()
+	w := &batchWrite{s: s, recs: b.Records, names: map[string]bool{}}
+	var pieces []group
+	for _, g := range w.route() {
+		for _, idx := range w.roll(g.idx) {
+			pieces = append(pieces, group{path: g.path, idx: idx})
+		}
+	}
+	objects := 0
+	for p, pc := range pieces {
+		done, err := w.writePiece(ctx, s.bucket, pc.path, pc.idx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// The storage failed: retry this object's records and those
+			// of the objects not written yet.
+			for _, rest := range pieces[p:] {
+				for _, i := range rest.idx {
+					if !w.isFailed(i) {
+						w.fail(i, err)
+					}
+				}
+			}
+			break
+		}
+		if done {
+			objects++
+		}
+	}
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		s.log.Debug("batch written", engine.AttrRecords, len(b.Records), "objects", objects,
+			"failed", len(w.failed), engine.AttrElapsed, time.Since(start).String())
+	}
+	slices.SortFunc(w.failed, func(a, b engine.RecordError) int { return a.Index - b.Index })
+	return engine.NewBatchError(w.failed)
+}
+
+// batchWrite is the state of one Write.
+type batchWrite struct {
+	s      *Sink
+	recs   []engine.Record
+	fields []map[string]any // decoded records, when the sink needs them
+	failed []engine.RecordError
+	bad    map[int]bool
+	names  map[string]bool // object keys written by this Write
+}
+
+// group is the records of one partition path, or of one object.
+type group struct {
+	path string
+	idx  []int
+}
+
+func (w *batchWrite) fail(i int, err error) {
+	w.failed = append(w.failed, engine.RecordError{Index: i, Err: err})
+	if w.bad == nil {
+		w.bad = map[int]bool{}
+	}
+	w.bad[i] = true
+}
+
+func (w *batchWrite) isFailed(i int) bool { return w.bad[i] }
+
+// route renders each record's path and groups the records by it, in the
+// order paths first appear.
+func (w *batchWrite) route() []*group {
+	s := w.s
+	if s.needFields {
+		w.fields = make([]map[string]any, len(w.recs))
+	}
+	var groups []*group
+	byPath := map[string]*group{}
+	var buf []byte
+	for i := range w.recs {
+		rec := &w.recs[i]
+		path := s.path
+		if s.needFields {
+			f, err := rec.Fields()
+			if err != nil {
+				w.fail(i, engine.Permanent(err))
+				continue
+			}
+			w.fields[i] = f
+		}
+		if s.pathT != nil {
+			var err error
+			buf, err = s.pathT.AppendRender(buf[:0], w.fields[i])
+			if err != nil {
+				w.fail(i, engine.Permanent(fmt.Errorf("path: %w", err)))
+				continue
+			}
+			g, ok := byPath[string(buf)]
+			if !ok {
+				p := string(buf)
+				if err := checkPath(p); err != nil {
+					w.fail(i, engine.Permanent(err))
+					continue
+				}
+				g = &group{path: p}
+				byPath[p] = g
+				groups = append(groups, g)
+			}
+			g.idx = append(g.idx, i)
+			continue
+		}
+		if len(groups) == 0 {
+			groups = append(groups, &group{path: path})
+		}
+		groups[0].idx = append(groups[0].idx, i)
+	}
+	return groups
+}
+
+// roll cuts the records of one partition into the pieces that become
+// objects, by the roll limits, measured on the records as read so that
+// the cut is the same on every replay.
+func (w *batchWrite) roll(idx []int) [][]int {
+	r := w.s.cfg.Roll
+	if r.Bytes <= 0 && r.Records <= 0 && r.Age <= 0 {
+		return [][]int{idx}
+	}
+	var out [][]int
+	start, size := 0, int64(0)
+	var first time.Time
+	for k, i := range idx {
+		rec := &w.recs[i]
+		n := int64(len(rec.Value) + len(rec.Key))
+		if k > start {
+			age := rec.Time.Sub(first)
+			if (r.Records > 0 && k-start >= r.Records) ||
+				(r.Bytes > 0 && size+n > int64(r.Bytes)) ||
+				(r.Age > 0 && (age >= r.Age || age <= -r.Age)) {
+				out = append(out, idx[start:k:k])
+				start, size = k, 0
+			}
+		}
+		if k == start {
+			first = rec.Time
+		}
+		size += n
+	}
+	return append(out, idx[start:])
+}
+
+// writePiece writes the records idx of partition path as one object. It
+// fails the records that do not fit permanently; an error it returns is
+// the storage's. done reports whether the records are in an object, new or
+// found.
+func (w *batchWrite) writePiece(ctx context.Context, b *blob.Bucket, path string, idx []int) (done bool, err error) {
+	s := w.s
+	var root *colType
+	var lines [][]byte
+	switch s.cfg.Format {
+	case FormatParquet:
+		root, idx = w.checkRows(idx)
+	default:
+		lines, idx = w.checkLines(idx)
+	}
+	if len(idx) == 0 {
+		return false, nil
+	}
+	recs := make([]*engine.Record, len(idx))
+	for k, i := range idx {
+		recs[k] = &w.recs[i]
+	}
+	sum := hex.EncodeToString(contentHash(recs, func(k int) []byte {
+		if lines != nil {
+			return lines[k]
+		}
+		v, err := recs[k].Bytes()
+		if err != nil {
+			return recs[k].Value
+		}
+		return v
+	}))
+	opts := s.opts
+	opts.metadata = objectMetadata(recs, sum)
+	write := func(key string, conditional bool) (int64, error) {
+		opts := opts
+		opts.ifNotExist = conditional
+		o, err := createObject(ctx, b, key, root, opts)
+		if err != nil {
+			return 0, err
+		}
+		for k, i := range idx {
+			if root != nil {
+				err = o.addRow(w.fields[i])
+			} else {
+				err = o.addLine(lines[k])
+			}
+			if err != nil {
+				o.abort()
+				return 0, err
+			}
+		}
+		return o.commit()
+	}
+	key, n, written, err := w.publish(ctx, b, path+objectName(recs), sum, write)
+	if err != nil {
+		return false, err
+	}
+	if written {
+		s.objectsWritten.Inc()
+		s.bytesWritten.Add(float64(n))
+	}
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		msg := "object written"
+		if !written {
+			msg = "object already written"
+		}
+		s.log.Debug(msg, engine.AttrObject, key, engine.AttrRecords, len(idx), engine.AttrBytes, n)
+	}
+	return true, nil
+}
+
+// maxCandidates bounds the names publish tries for one object.
+const maxCandidates = 16
+
+// publish finds the name of an object and writes it there, never
+// replacing an object that holds other records. It tries the base name,
+// then the base name with a hash of the contents (see candidate), skipping
+// the names this Write already used. A name that is free is written with a
+// conditional create, so that a concurrent writer cannot be overwritten
+// either; a name whose object holds the same contents (its metadata says
+// so: a replay) is the object's, and nothing is written. write writes the
+// object at a key, conditionally or not; written reports whether it was
+// called successfully.
+func (w *batchWrite) publish(ctx context.Context, b *blob.Bucket, base, sum string, write func(string, bool) (int64, error)) (key string, n int64, written bool, err error) {
+	s := w.s
+	for k := 0; k < maxCandidates; k++ {
+		key = candidate(base, sum, k) + s.ext
+		if w.names[key] {
+			continue
+		}
+		w.names[key] = true
+		unlock := s.keys.lock(key)
+		p, err := w.tryPublish(ctx, b, key, sum, write)
+		unlock()
+		if err != nil || !p.taken {
+			return key, p.n, p.written, err
+		}
+	}
+	return key, 0, false, fmt.Errorf("no free object name for %s%s after %d tries", base, s.ext, maxCandidates)
+}
+
+// published is what tryPublish did.
+type published struct {
+	n       int64 // bytes written
+	written bool  // the object was written
+	taken   bool  // the key holds another object: try the next name
+}
+
+// tryPublish publishes the object at key, unless the key holds another
+// object.
+func (w *batchWrite) tryPublish(ctx context.Context, b *blob.Bucket, key, sum string, write func(string, bool) (int64, error)) (published, error) {
+	s := w.s
+	for range 2 {
+		state, err := existing(ctx, b, key, sum)
+		if err != nil {
+			return published{}, err
+		}
+		if state == stateSame {
+			return published{}, nil
+		}
+		if state == stateOther {
+			return published{taken: true}, nil
+		}
+		conditional := !s.unconditional.Load()
+		n, err := write(key, conditional)
+		if conditional && gcerrors.Code(err) == gcerrors.Unimplemented {
+			s.unconditional.Store(true)
+			s.log.Warn("the bucket does not support conditional writes; writing without them",
+				"bucket", bucket.Safe(s.cfg.URL), engine.AttrError, err.Error())
+			n, err = write(key, false)
+		}
+		if err == nil {
+			return published{n: n, written: true}, nil
+		}
+		if gcerrors.Code(err) != gcerrors.FailedPrecondition {
+			return published{}, err
+		}
+		// Another process created the object meanwhile: look again.
+	}
+	return published{taken: true}, nil
+}
+
+// keyLocks serializes, within the process, the publishing of one key:
+// fileblob's conditional create is not atomic between writers, and the
+// check before the write saves an upload on every scheme.
+type keyLocks struct {
+	mu sync.Mutex
+	m  map[string]*keyLock
+}
+
+type keyLock struct {
+	sync.Mutex
+	users int
+}
+
+// lock locks key and returns the function that unlocks it.
+func (l *keyLocks) lock(key string) func() {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[string]*keyLock{}
+	}
+	k := l.m[key]
+	if k == nil {
+		k = &keyLock{}
+		l.m[key] = k
+	}
+	k.users++
+	l.mu.Unlock()
+	k.Lock()
+	return func() {
+		k.Unlock()
+		l.mu.Lock()
+		if k.users--; k.users == 0 {
+			delete(l.m, key)
+		}
+		l.mu.Unlock()
+	}
+}
+
+type objectState int
+
+const (
+	stateAbsent objectState = iota
+	stateSame               // holds the same contents
+	stateOther              // holds other contents, or unknown ones
+)
+
+// contentKey is the metadata key of an object's content hash.
+const contentKey = "sluice-content-sha256"
+
+// existing reports what the bucket holds at key.
+func existing(ctx context.Context, b *blob.Bucket, key, sum string) (objectState, error) {
+	a, err := b.Attributes(ctx, key)
+	switch {
+	case gcerrors.Code(err) == gcerrors.NotFound:
+		return stateAbsent, nil
+	case err != nil:
+		return 0, fmt.Errorf("attributes of %s: %w", key, err)
+	case a.Metadata[contentKey] == sum:
+		return stateSame, nil
+	}
+	return stateOther, nil
+}
+
+// checkRows returns the schema of the object holding records idx, declared
+// or inferred from them, and the records that fit it; the others fail
+// permanently.
+func (w *batchWrite) checkRows(idx []int) (*colType, []int) {
+	root := w.s.declared
+	inferred := root == nil
+	if inferred {
+		in := newInferrer()
+		for _, i := range idx {
+			in.observe(w.fields[i])
+		}
+		root = in.schema()
+		if len(root.fields) == 0 {
+			for _, i := range idx {
+				w.fail(i, engine.Permanent(ErrNoColumns))
+			}
+			return nil, nil
+		}
+	}
+	ok := idx[:0:0]
+	for _, i := range idx {
+		if err := checkRow(root, w.fields[i]); err != nil {
+			if inferred {
+				err = fmt.Errorf("%w (column types are inferred from the first value of each field in the object's records)", err)
+			}
+			w.fail(i, engine.Permanent(fmt.Errorf("parquet: %w", err)))
+			continue
+		}
+		ok = append(ok, i)
+	}
+	return root, ok
+}
+
+// checkLines returns the encoded values of records idx, and the records
+// that have one; the others fail permanently. A value holding a newline
+// is compacted if it is JSON, and fails otherwise.
+func (w *batchWrite) checkLines(idx []int) ([][]byte, []int) {
+	lines := make([][]byte, 0, len(idx))
+	ok := idx[:0:0]
+	for _, i := range idx {
+		v, err := w.recs[i].Bytes()
+		if err != nil {
+			w.fail(i, engine.Permanent(err))
+			continue
+		}
+		if bytes.IndexByte(v, '\n') >= 0 {
+			var c bytes.Buffer
+			if err := json.Compact(&c, v); err != nil {
+				w.fail(i, engine.Permanent(errors.New("jsonl: the value holds a newline and is not JSON that can be put on one line")))
+				continue
+			}
+			v = c.Bytes()
+		}
+		lines = append(lines, v)
+		ok = append(ok, i)
+	}
+	return lines, ok
+}
+
+// objectMetadata describes an object: the hash of its contents, which
+// tells a replay that the object is already written, and, for people
+// browsing the bucket, how many records it holds and, for one stream,
+// which.
+func objectMetadata(recs []*engine.Record, sum string) map[string]string {
+	m := map[string]string{contentKey: sum, "sluice-records": strconv.Itoa(len(recs))}
+	spans := spansOf(recs)
+	if len(spans) == 1 && len(spans[0].stream) <= 256 && isPrintableASCII(spans[0].stream) {
+		s := spans[0]
+		m["sluice-positions"] = s.stream + "@" + strconv.FormatInt(s.first, 10) + "-" + strconv.FormatInt(s.last, 10)
+	} else {
+		m["sluice-streams"] = strconv.Itoa(len(spans))
+	}
+	return m
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}

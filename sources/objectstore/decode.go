@@ -1,0 +1,300 @@
+package objectstore
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/klauspost/compress/zstd"
+)
+
+// decoder reads the records of one object in order.
+type decoder interface {
+	// next returns the next record's value and offset, or io.EOF. The
+	// value is not reused.
+	next() (value []byte, offset int64, err error)
+	// pos returns the offset to resume from once every record returned
+	// so far is done.
+	pos() int64
+	close() error
+}
+
+// formatOf returns the format of key under the configured format.
+func formatOf(cfgFormat, key string) string {
+	if cfgFormat != "auto" {
+		return cfgFormat
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(key, ".gz"), ".zst"), ".zstd")
+	switch {
+	case strings.HasSuffix(base, ".parquet"):
+		return "parquet"
+	case strings.HasSuffix(base, ".csv"):
+		return "csv"
+	}
+	return "jsonl"
+}
+
+// compressionOf returns the compression of key under the configured one.
+func compressionOf(cfg, key string) string {
+	if cfg != "auto" {
+		return cfg
+	}
+	switch {
+	case strings.HasSuffix(key, ".gz"):
+		return "gzip"
+	case strings.HasSuffix(key, ".zst"), strings.HasSuffix(key, ".zstd"):
+		return "zstd"
+	}
+	return "none"
+}
+
+// decodeOptions are what a decoder needs besides the bytes.
+type decodeOptions struct {
+	format, compression string
+	delimiter           rune
+	batchSize           int
+	skip                int64 // records to skip: the resume offset
+}
+
+// newDecoder returns a decoder over r, which it closes (with closer) when
+// closed, positioned at opts.skip.
+func newDecoder(ctx context.Context, r io.Reader, closer io.Closer, opts decodeOptions) (decoder, error) {
+	if opts.format == "parquet" {
+		data, err := io.ReadAll(r)
+		closer.Close()
+		if err != nil {
+			return nil, err
+		}
+		return newParquetDecoder(ctx, data, opts)
+	}
+	closers := []io.Closer{closer}
+	switch opts.compression {
+	case "gzip":
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			closer.Close()
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		r = zr
+		closers = append(closers, zr)
+	case "zstd":
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			closer.Close()
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		r = zr
+		closers = append(closers, closerFunc(func() error { zr.Close(); return nil }))
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	if opts.format == "csv" {
+		return newCSVDecoder(br, closers, opts)
+	}
+	d := &lineDecoder{br: br, closers: closers}
+	for d.line < opts.skip {
+		if _, err := d.br.ReadSlice('\n'); err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			d.close()
+			return nil, err
+		} else if err == nil {
+			d.line++
+		}
+	}
+	return d, nil
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+func closeAll(cs []io.Closer) error {
+	var errs []error
+	for i := len(cs) - 1; i >= 0; i-- {
+		errs = append(errs, cs[i].Close())
+	}
+	return errors.Join(errs...)
+}
+
+// lineDecoder reads JSON lines; the offset is the 0-based line number,
+// and blank lines are skipped but counted.
+type lineDecoder struct {
+	br      *bufio.Reader
+	line    int64
+	closers []io.Closer
+}
+
+func (d *lineDecoder) next() ([]byte, int64, error) {
+	for {
+		b, err := d.br.ReadBytes('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, err
+		}
+		if len(b) == 0 {
+			return nil, 0, io.EOF
+		}
+		n := d.line
+		d.line++
+		if v := bytes.TrimSpace(b); len(v) > 0 {
+			return v, n, nil
+		}
+	}
+}
+
+func (d *lineDecoder) pos() int64   { return d.line }
+func (d *lineDecoder) close() error { return closeAll(d.closers) }
+
+// csvDecoder reads CSV rows after a header; each row becomes a JSON object
+// of strings keyed by the header, fields beyond it keyed column_N (1-based).
+// The offset is the 0-based row number after the header.
+type csvDecoder struct {
+	r       *csv.Reader
+	header  []string
+	row     int64
+	closers []io.Closer
+}
+
+func newCSVDecoder(r io.Reader, closers []io.Closer, opts decodeOptions) (decoder, error) {
+	cr := csv.NewReader(r)
+	cr.Comma = opts.delimiter
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	d := &csvDecoder{r: cr, closers: closers}
+	h, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return d, nil // empty object
+	}
+	if err != nil {
+		d.close()
+		return nil, fmt.Errorf("csv header: %w", err)
+	}
+	d.header = h
+	if len(h) > 0 {
+		d.header[0] = strings.TrimPrefix(h[0], "\ufeff")
+	}
+	for d.row < opts.skip {
+		if _, err := cr.Read(); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			d.close()
+			return nil, err
+		}
+		d.row++
+	}
+	return d, nil
+}
+
+func (d *csvDecoder) next() ([]byte, int64, error) {
+	if d.header == nil {
+		return nil, 0, io.EOF
+	}
+	fields, err := d.r.Read()
+	if err != nil {
+		return nil, 0, err
+	}
+	n := d.row
+	d.row++
+	v := make([]byte, 0, 64)
+	v = append(v, '{')
+	for i, f := range fields {
+		if i > 0 {
+			v = append(v, ',')
+		}
+		if i < len(d.header) {
+			v = appendString(v, d.header[i])
+		} else {
+			v = appendString(v, "column_"+strconv.Itoa(i+1))
+		}
+		v = append(v, ':')
+		v = appendString(v, f)
+	}
+	return append(v, '}'), n, nil
+}
+
+func (d *csvDecoder) pos() int64   { return d.row }
+func (d *csvDecoder) close() error { return closeAll(d.closers) }
+
+// parquetDecoder reads the rows of a Parquet file held in memory, a record
+// batch at a time; the offset is the 0-based row number in the file.
+type parquetDecoder struct {
+	pf   *file.Reader
+	rr   pqarrow.RecordReader
+	rec  arrow.RecordBatch
+	i    int // next row of rec
+	row  int64
+	done bool
+}
+
+func newParquetDecoder(ctx context.Context, data []byte, opts decodeOptions) (decoder, error) {
+	pf, err := file.NewParquetReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	d := &parquetDecoder{pf: pf}
+	if opts.skip >= pf.NumRows() {
+		d.row, d.done = pf.NumRows(), true
+		return d, nil
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(opts.batchSize)}, memory.DefaultAllocator)
+	if err != nil {
+		pf.Close()
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	if err != nil {
+		pf.Close()
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	d.rr = rr
+	if opts.skip > 0 {
+		if err := rr.SeekToRow(opts.skip); err != nil {
+			d.close()
+			return nil, fmt.Errorf("parquet: seek to row %d: %w", opts.skip, err)
+		}
+		d.row = opts.skip
+	}
+	return d, nil
+}
+
+func (d *parquetDecoder) next() ([]byte, int64, error) {
+	for d.rec == nil || d.i >= int(d.rec.NumRows()) {
+		if d.done || !d.rr.Next() {
+			d.done = true
+			if d.rr != nil {
+				if err := d.rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+					return nil, 0, fmt.Errorf("parquet: %w", err)
+				}
+			}
+			return nil, 0, io.EOF
+		}
+		d.rec, d.i = d.rr.RecordBatch(), 0
+	}
+	v := appendRow(make([]byte, 0, 128), d.rec, d.i)
+	n := d.row
+	d.i++
+	d.row++
+	return v, n, nil
+}
+
+func (d *parquetDecoder) pos() int64 { return d.row }
+
+func (d *parquetDecoder) close() error {
+	if d.rr != nil {
+		d.rr.Release()
+		d.rr = nil
+	}
+	return d.pf.Close()
+}
