@@ -75,12 +75,13 @@ func (g *globals) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format: expected text or json, got %q", g.logFormat)
 }
 
-// stderrLogger returns the process logger and routes sarama's global log
-// into it.
+// stderrLogger returns the process logger and routes the global logs of
+// sarama and the MySQL driver into it.
 func stderrLogger(g *globals) (*slog.Logger, error) {
 	l, err := g.logger(os.Stderr)
 	if err == nil {
 		bridgeSarama(l)
+		bridgeMySQL(l)
 	}
 	return l, err
 }

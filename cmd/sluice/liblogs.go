@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/IBM/sarama"
+	"github.com/go-sql-driver/mysql"
 )
 
 // saramaLogger sends sarama's global log lines to slog at debug level:
@@ -26,4 +27,17 @@ func (l saramaLogger) out(msg string) {
 // bridgeSarama installs the bridge; only cmd touches sarama's globals.
 func bridgeSarama(log *slog.Logger) {
 	sarama.Logger = saramaLogger{log: log.With("lib", "sarama")}
+}
+
+// mysqlLogger sends go-sql-driver/mysql's global log lines (such as
+// "closing bad idle connection") to slog at warn level.
+type mysqlLogger struct{ log *slog.Logger }
+
+func (l mysqlLogger) Print(v ...any) {
+	l.log.Warn(strings.TrimSpace(fmt.Sprint(v...)))
+}
+
+// bridgeMySQL installs the bridge; only cmd touches the driver's globals.
+func bridgeMySQL(log *slog.Logger) {
+	_ = mysql.SetLogger(mysqlLogger{log: log.With("lib", "mysql")})
 }
