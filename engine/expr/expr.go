@@ -2,6 +2,7 @@ package expr
 
 import (
 	"fmt"
+	"github.com/sluicehq/sluice/engine/spec"
 	"reflect"
 	"sync"
 	"time"
@@ -279,7 +280,7 @@ func (v identVisitor) Visit(node *ast.Node) {
 func suggest(name string) string {
 	best, bestDist := "", 3
 	for known := range knownFunctions {
-		if d := editDistance(name, known); d < bestDist || (d == bestDist && best != "" && known < best) {
+		if d := spec.EditDistance(name, known); d < bestDist || (d == bestDist && best != "" && known < best) {
 			best, bestDist = known, d
 		}
 	}
@@ -287,25 +288,4 @@ func suggest(name string) string {
 		return ""
 	}
 	return best
-}
-
-// editDistance returns the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -488,7 +488,7 @@ func suggest(key string, fields []fieldInfo) string {
 func Suggest(s string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
-		if dd := editDistance(s, c); dd < bestD || (dd == bestD && best == "") {
+		if dd := EditDistance(s, c); dd < bestD || (dd == bestD && best == "") {
 			if dd <= max(1, len(c)/3) {
 				best, bestD = c, dd
 			}
@@ -500,7 +500,9 @@ func Suggest(s string, candidates []string) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-func editDistance(a, b string) int {
+// EditDistance returns the Levenshtein distance between a and b, in bytes;
+// the measure behind the "did you mean" hints.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
