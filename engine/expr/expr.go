@@ -2,7 +2,6 @@ package expr
 
 import (
 	"fmt"
-	"github.com/sluicehq/sluice/engine/spec"
 	"reflect"
 	"sync"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/sluicehq/sluice/engine/spec"
 )
 
 // Program is a compiled expression. It is safe for concurrent use: Eval and
