@@ -219,11 +219,6 @@ func (r *Runner) route(ctx context.Context, f *flight, b engine.Batch) {
 	match := make([]bool, len(r.sinks))
 	for i := range b.Records {
 		rec := &b.Records[i]
-		// Settle the encoded form once, before copies go to several sinks.
-		if _, err := rec.Bytes(); err != nil {
-			r.deadLetter(ctx, f, *rec, err, "codec")
-			continue
-		}
 		routed, failed := 0, false
 		for k, s := range r.sinks {
 			match[k] = true
@@ -252,6 +247,15 @@ func (r *Runner) route(ctx context.Context, f *flight, b engine.Batch) {
 		if routed == 0 {
 			r.unrouted.Add(1)
 			continue
+		}
+		// A record going to several sinks is encoded once here, not once per
+		// sink; one going to a single sink is encoded only if that sink asks
+		// for its bytes (a drop sink never does).
+		if routed > 1 {
+			if _, err := rec.Bytes(); err != nil {
+				r.deadLetter(ctx, f, *rec, err, "codec")
+				continue
+			}
 		}
 		f.hold(routed)
 		for k, s := range r.sinks {
