@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,5 +188,57 @@ sinks:
 	lines := strings.Count(stdout.String(), "\n")
 	if lines != 300 {
 		t.Fatalf("%d records written over %d runs, want the 300 once", lines, runs)
+	}
+}
+
+// TestHTTPEndpoints runs a pipeline with --http and reads /metrics,
+// /healthz and /readyz while it runs.
+func TestHTTPEndpoints(t *testing.T) {
+	bin := build(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	p := write(t, "http.yaml", "name: web\nsource: {generate: {rate: 2000}}\nsinks:\n  out: {drop: {}}\n")
+	cmd := exec.Command(bin, "run", "--http", addr, "--log-format", "json", "--state", "mem://", p)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, body := get("/metrics")
+		if code == 200 && strings.Contains(body, `sluice_records_out_total{component="sinks.out",kind="sink",pipeline="web"}`) {
+			if !strings.Contains(body, "sluice_end_to_end_latency_seconds_bucket") || !strings.Contains(body, "go_goroutines") {
+				t.Errorf("metrics lack latency or runtime collectors")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no sink metrics at /metrics (%d):\n%s\n%s", code, body, stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("/healthz = %d", code)
+	}
+	if code, _ := get("/readyz"); code != 200 {
+		t.Errorf("/readyz = %d", code)
+	}
+	if !strings.Contains(stderr.String(), `"msg":"pipeline started"`) {
+		t.Errorf("--log-format json not honoured:\n%s", stderr.String())
 	}
 }
