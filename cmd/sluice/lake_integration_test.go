@@ -134,10 +134,12 @@ sinks:
 	if ints != rows {
 		t.Errorf("%d of %d player_id values are integers", ints, rows)
 	}
-	// At least once: only the object in progress at the kill may be read
-	// twice; an object holds at most 2500 records.
-	if rows-distinct > 2500 {
-		t.Errorf("%d records read twice after one kill, more than one object", rows-distinct)
+	// At least once: finished objects are saved as they finish, so only
+	// objects in progress at the kill are read twice. An object holds at
+	// most 2500 records, and acknowledgements can trail the reading by one
+	// object.
+	if rows-distinct > 2*2500 {
+		t.Errorf("%d records read twice after one kill, more than the objects in progress", rows-distinct)
 	}
 	t.Logf("lake round trip: %d events; killed at %d rows; %d read twice after the kill", n, before, rows-distinct)
 }

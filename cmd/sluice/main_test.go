@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -191,6 +192,25 @@ sinks:
 	}
 }
 
+// syncBuffer is a bytes.Buffer that a child process may write while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // TestHTTPEndpoints runs a pipeline with --http and reads /metrics,
 // /healthz and /readyz while it runs.
 func TestHTTPEndpoints(t *testing.T) {
@@ -203,12 +223,20 @@ func TestHTTPEndpoints(t *testing.T) {
 	ln.Close()
 	p := write(t, "http.yaml", "name: web\nsource: {generate: {rate: 2000}}\nsinks:\n  out: {drop: {}}\n")
 	cmd := exec.Command(bin, "run", "--http", addr, "--log-format", "json", "--state", "mem://", p)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+		}
+	}
+	defer stop()
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
@@ -218,7 +246,7 @@ func TestHTTPEndpoints(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		code, body := get("/metrics")
 		if code == 200 && strings.Contains(body, `sluice_records_out_total{component="sinks.out",kind="sink",pipeline="web"}`) {
@@ -238,6 +266,7 @@ func TestHTTPEndpoints(t *testing.T) {
 	if code, _ := get("/readyz"); code != 200 {
 		t.Errorf("/readyz = %d", code)
 	}
+	stop()
 	if !strings.Contains(stderr.String(), `"msg":"pipeline started"`) {
 		t.Errorf("--log-format json not honoured:\n%s", stderr.String())
 	}

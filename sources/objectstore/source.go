@@ -121,6 +121,7 @@ type Source struct {
 	saveMu    sync.Mutex
 	stopSaver chan struct{}
 	saverDone chan struct{}
+	saveNow   chan struct{} // an object was finished: save without waiting for the period
 	closed    atomic.Bool
 
 	objectsTotal, objectsDone atomic.Int64
@@ -221,7 +222,7 @@ func (s *Source) Open(ctx context.Context) (err error) {
 		return err
 	}
 	s.life, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	s.stopSaver, s.saverDone = make(chan struct{}), make(chan struct{})
+	s.stopSaver, s.saverDone, s.saveNow = make(chan struct{}), make(chan struct{}), make(chan struct{}, 1)
 	go s.saver()
 	s.env.Log.Info("objectstore source open", "bucket", bucket.Safe(s.cfg.URL), "prefix", s.cfg.Prefix,
 		"objects", len(s.queue), "done", s.objectsDone.Load())
@@ -560,6 +561,12 @@ func (s *Source) maybeFinish(st *objState) {
 	s.done[st.obj.key] = true
 	s.dirty = true
 	s.objectsDone.Add(1)
+	// A finished object is saved at once, so that a crash never reads it
+	// again; offsets inside objects wait for the period.
+	select {
+	case s.saveNow <- struct{}{}:
+	default:
+	}
 }
 
 func (s *Source) closeCur() {
@@ -615,6 +622,12 @@ func (s *Source) saver() {
 		select {
 		case <-s.stopSaver:
 			return
+		case <-s.saveNow:
+			ctx, cancel := context.WithTimeout(s.life, 30*time.Second)
+			if err := s.save(ctx); err != nil {
+				s.env.Log.Warn("objectstore save state", engine.AttrError, err)
+			}
+			cancel()
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(s.life, 30*time.Second)
 			if err := s.save(ctx); err != nil {
