@@ -87,7 +87,6 @@ func main() {
 			if b := output[p+" "]; b != nil {
 				fmt.Printf("--- package %s\n%s\n", p, b)
 			}
-			failed += 0
 		}
 		fmt.Printf("%s %-60s %6.1fs\n", status, p, pkgTime[p])
 	}

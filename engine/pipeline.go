@@ -3,11 +3,12 @@ package engine
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -327,7 +328,7 @@ func Load(file string, src []byte, opts LoadOptions) (*Pipeline, error) {
 		return nil, err
 	}
 	d := spec.NewDecoder(file, lookupOrEnv(opts.Lookup))
-	for _, path := range sortedKeys(opts.Overrides) {
+	for _, path := range slices.Sorted(maps.Keys(opts.Overrides)) {
 		if err := override(root, path, opts.Overrides[path]); err != nil {
 			d.Errorf(nil, path, "cannot override: %v", err)
 		}
@@ -435,7 +436,7 @@ func Load(file string, src []byte, opts LoadOptions) (*Pipeline, error) {
 		for name := range tc.Expect {
 			if !sinkNames[name] {
 				path := fmt.Sprintf("tests[%d].expect.%s", i, name)
-				d.Errorf(spec.Find(root, path), path, "no sink named %q%s", name, spec.Suggest(name, keys(sinkNames)))
+				d.Errorf(spec.Find(root, path), path, "no sink named %q%s", name, spec.Suggest(name, slices.Collect(maps.Keys(sinkNames))))
 			}
 		}
 		if tc.DeadLetter != nil && f.DeadLetter == nil {
@@ -450,15 +451,6 @@ func Load(file string, src []byte, opts LoadOptions) (*Pipeline, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // override sets the scalar at the dotted path below root to value,
@@ -494,14 +486,6 @@ func override(root *yaml.Node, path, value string) error {
 		n = next
 	}
 	return nil
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 func lookupComponent(d *spec.Decoder, reg *Registry, k Kind, cn ComponentNode, at string) (Component, bool) {

@@ -398,7 +398,7 @@ func toTime(v any) (time.Time, error) {
 	case nil:
 		return time.Time{}, errNil
 	}
-	if n, ok := integer(v); ok {
+	if n, ok := Int64(v); ok {
 		return unixInt(n), nil
 	}
 	return time.Time{}, fmt.Errorf("value is %s, want a time, a time string or a unix number", describe(v))
@@ -539,7 +539,7 @@ func fnHashMod(args ...any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, ok := integer(args[1])
+	n, ok := Int64(args[1])
 	if !ok {
 		return nil, fmt.Errorf("hash_mod: n is %s, want an integer", describe(args[1]))
 	}
@@ -554,13 +554,13 @@ func fnSubstr(args ...any) (any, error) {
 	if !ok {
 		return nil, fmt.Errorf("substr: value is %s, want a string", describe(args[0]))
 	}
-	start, ok := integer(args[1])
+	start, ok := Int64(args[1])
 	if !ok {
 		return nil, fmt.Errorf("substr: start is %s, want an integer", describe(args[1]))
 	}
 	end := int64(math.MaxInt64)
 	if len(args) == 3 {
-		if end, ok = integer(args[2]); !ok {
+		if end, ok = Int64(args[2]); !ok {
 			return nil, fmt.Errorf("substr: end is %s, want an integer", describe(args[2]))
 		}
 	}
@@ -657,7 +657,7 @@ func fnRegexReplace(args ...any) (any, error) {
 
 func fnToInt(args ...any) (any, error) {
 	v := args[0]
-	if n, ok := integer(v); ok {
+	if n, ok := Int64(v); ok {
 		return n, nil
 	}
 	switch x := v.(type) {
@@ -690,7 +690,7 @@ func floatToInt(f float64) (any, error) {
 
 func fnToFloat(args ...any) (any, error) {
 	v := args[0]
-	if n, ok := integer(v); ok {
+	if n, ok := Int64(v); ok {
 		return float64(n), nil
 	}
 	switch x := v.(type) {
@@ -725,8 +725,9 @@ func fnToString(args ...any) (any, error) {
 	return string(b), nil
 }
 
-// integer returns v as an int64 if it is a Go integer that fits.
-func integer(v any) (int64, bool) {
+// Int64 returns v as an int64 if it is a value of a Go integer type that
+// fits. Components use it to accept the integer types expressions produce.
+func Int64(v any) (int64, bool) {
 	switch x := v.(type) {
 	case int64:
 		return x, true
@@ -791,7 +792,7 @@ func appendScalar(dst []byte, v any) ([]byte, error) {
 	case fmt.Stringer:
 		return append(dst, x.String()...), nil
 	}
-	if n, ok := integer(v); ok {
+	if n, ok := Int64(v); ok {
 		return strconv.AppendInt(dst, n, 10), nil
 	}
 	return dst, fmt.Errorf("value is %s, want a string, number, bool or time", describe(v))

@@ -1,7 +1,6 @@
 package expr
 
 import (
-	"math"
 	"reflect"
 )
 
@@ -21,28 +20,9 @@ func normalized(v any) (any, bool) {
 	switch x := v.(type) {
 	case nil, string, bool, int64, float64:
 		return v, false
-	case int:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int8:
-		return int64(x), true
-	case uint8:
-		return int64(x), true
-	case uint16:
-		return int64(x), true
-	case uint32:
-		return int64(x), true
-	case uint:
-		if uint64(x) <= math.MaxInt64 {
-			return int64(x), true
-		}
-		return v, false
-	case uint64:
-		if x <= math.MaxInt64 {
-			return int64(x), true
+	case int, int8, int16, int32, uint, uint8, uint16, uint32, uint64:
+		if n, ok := Int64(x); ok {
+			return n, true
 		}
 		return v, false
 	case float32:

@@ -357,14 +357,11 @@ func (r *Runner) waitInFlight(ctx context.Context) bool {
 
 // signalPressure asks every sink's batcher to flush now.
 func (r *Runner) signalPressure() {
-	for _, s := range append(r.sinks, r.dlq) {
-		if s == nil {
-			continue
-		}
-		select {
-		case s.pressure <- struct{}{}:
-		default:
-		}
+	for _, s := range r.sinks {
+		s.askFlush()
+	}
+	if r.dlq != nil {
+		r.dlq.askFlush()
 	}
 }
 

@@ -55,6 +55,14 @@ func newSinkStage(r *Runner, si *engine.SinkInstance, dlq bool) *sinkStage {
 	}
 }
 
+// askFlush asks the batcher to flush what it holds; it never blocks.
+func (s *sinkStage) askFlush() {
+	select {
+	case s.pressure <- struct{}{}:
+	default:
+	}
+}
+
 func (s *sinkStage) name() string {
 	if s.dlq {
 		return "dead_letter"

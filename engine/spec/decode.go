@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -650,14 +649,4 @@ func (p *Pairs[V]) UnmarshalSpec(d *Decoder, n *yaml.Node, path string) {
 		out = append(out, Pair[V]{Key: k.Value, Value: val, Pos: PosOf(k)})
 	}
 	*p = out
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

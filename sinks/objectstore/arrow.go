@@ -8,6 +8,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sluicehq/sluice/engine/expr"
 )
 
 // timestampType is the Arrow type of timestamp columns: milliseconds, UTC.
@@ -235,27 +237,10 @@ func appendValue(t *colType, bld array.Builder, v any) {
 // toInt64 converts integers, and floats without a fraction that fit, to
 // int64.
 func toInt64(v any) (int64, bool) {
+	if n, ok := expr.Int64(v); ok {
+		return n, true
+	}
 	switch x := v.(type) {
-	case int64:
-		return x, true
-	case int:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int8:
-		return int64(x), true
-	case uint32:
-		return int64(x), true
-	case uint16:
-		return int64(x), true
-	case uint8:
-		return int64(x), true
-	case uint64:
-		return int64(x), x <= math.MaxInt64
-	case uint:
-		return int64(x), uint64(x) <= math.MaxInt64
 	case float64:
 		return floatToInt(x)
 	case float32:

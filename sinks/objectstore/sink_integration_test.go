@@ -142,6 +142,9 @@ func TestIntegrationS3(t *testing.T) {
 
 	py := os.Getenv("SLUICE_TEST_PYTHON")
 	if py == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("SLUICE_TEST_PYTHON is not set: CI must read the Parquet object with pyarrow")
+		}
 		t.Log("SLUICE_TEST_PYTHON is not set: not reading the Parquet object with pyarrow")
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/engine/expr"
 )
 
 // kind is what a column holds, as far as converting a record's value to it
@@ -291,22 +293,11 @@ func convertValue(v any, k kind) (any, string) {
 // int64 or float64.
 func canonical(v any) any {
 	switch t := v.(type) {
-	case int:
-		return int64(t)
-	case int8:
-		return int64(t)
-	case int16:
-		return int64(t)
-	case int32:
-		return int64(t)
+	case int, int8, int16, int32, uint8, uint16, uint32:
+		n, _ := expr.Int64(t)
+		return n
 	case uint:
 		return uintValue(uint64(t))
-	case uint8:
-		return int64(t)
-	case uint16:
-		return int64(t)
-	case uint32:
-		return int64(t)
 	case uint64:
 		return uintValue(t)
 	case float32:
