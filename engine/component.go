@@ -96,3 +96,15 @@ type Progress struct {
 type ProgressReporter interface {
 	Progress() Progress
 }
+
+// FieldsUser is implemented by transforms that read and change only some
+// top-level fields of each record. When every transform of a pipeline is
+// one, the runtime picks all the fields they use from each record in one
+// pass (Record.View) before the first transform runs, instead of decoding
+// whole records or scanning them once per transform.
+type FieldsUser interface {
+	// UsedFields returns the names of the top-level fields the transform
+	// reads or changes; nil means it may use any field. The caller must not
+	// change the slice.
+	UsedFields() []string
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -48,7 +49,13 @@ type Record struct {
 	codec   codec.Codec
 	data    any
 	decoded bool // data holds the decoded form of Value
-	dirty   bool // data changed since Value was read or encoded
+	dirty   bool // data or partial changed since Value was read or encoded
+	// partial holds the top-level fields View picked from Value, as changed
+	// since, while the record is not decoded in full; picked names every key
+	// looked up, found or not. picked has no spare capacity: it may share
+	// its array with the caller of View.
+	partial map[string]any
+	picked  []string
 }
 
 // NewRecord returns a record holding value, decoded with c when its fields
@@ -79,8 +86,59 @@ func (r *Record) Data() (any, error) {
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("decode: %w", err))
 	}
-	r.data, r.decoded = v, true
+	if m, ok := v.(map[string]any); ok && r.dirty {
+		// Apply what was changed through View.
+		for _, k := range r.picked {
+			if x, ok := r.partial[k]; ok {
+				m[k] = x
+			} else {
+				delete(m, k)
+			}
+		}
+	}
+	r.data, r.decoded, r.partial, r.picked = v, true, nil, nil
 	return v, nil
+}
+
+// View returns the fields of the record for code that reads, and may set or
+// delete, only the top-level fields named in keys and what is nested in
+// them; nil keys means every field, as Fields. While the record is not
+// decoded and its codec is a codec.Picker, the map holds only those fields
+// (and others that earlier calls picked), decoded from Value without
+// decoding the rest: filtering or enriching a large record then costs a
+// fraction of a full decode. Otherwise it is the map Fields returns. A
+// caller that changes the map calls MarkChanged, as with Fields; Data,
+// Fields and Bytes see the change. The map is valid until the next call of
+// Data, Fields or SetData. keys must not change while the record lives.
+func (r *Record) View(keys []string) (map[string]any, error) {
+	p, ok := r.codec.(codec.Picker)
+	if r.decoded || keys == nil || !ok {
+		return r.Fields()
+	}
+	missing := keys
+	if r.partial == nil {
+		r.partial = make(map[string]any, len(keys)+2)
+	} else {
+		missing = nil
+		for _, k := range keys {
+			if !slices.Contains(r.picked, k) {
+				missing = append(missing, k)
+			}
+		}
+		if missing == nil {
+			return r.partial, nil
+		}
+	}
+	if err := p.Pick(r.Value, missing, r.partial); err != nil {
+		// Decoding in full says what is wrong, in the words Fields uses.
+		return r.Fields()
+	}
+	if r.picked == nil {
+		r.picked = slices.Clip(missing)
+	} else {
+		r.picked = slices.Clip(append(r.picked, missing...))
+	}
+	return r.partial, nil
 }
 
 // Fields returns the structured form as an object, the environment that
@@ -102,7 +160,7 @@ func (r *Record) Fields() (map[string]any, error) {
 // again when a sink asks for it. A transform that changes the map returned
 // by Fields in place calls MarkChanged instead.
 func (r *Record) SetData(v any) {
-	r.data, r.decoded, r.dirty = v, true, true
+	r.data, r.decoded, r.dirty, r.partial, r.picked = v, true, true, nil, nil
 }
 
 // MarkChanged records that the structured form was changed in place.
@@ -116,6 +174,12 @@ func (r *Record) Bytes() ([]byte, error) {
 	}
 	if r.codec == nil {
 		return nil, errors.New("record has no codec")
+	}
+	if !r.decoded {
+		// Changed through View: decode in full and apply the changes.
+		if _, err := r.Data(); err != nil {
+			return nil, err
+		}
 	}
 	b, err := r.codec.Encode(r.data)
 	if err != nil {
@@ -138,6 +202,9 @@ func (r *Record) Clone() Record {
 	}
 	if r.decoded {
 		c.data = deepCopy(r.data)
+	}
+	if r.partial != nil {
+		c.partial = deepCopy(r.partial).(map[string]any)
 	}
 	return c
 }

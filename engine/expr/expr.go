@@ -3,6 +3,7 @@ package expr
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,6 +23,10 @@ type Program struct {
 	// field is set when the whole expression is a top-level field, such as
 	// "day" or `$env["type"]`, so templates can read it without the VM.
 	field string
+	// reads lists the top-level fields the expression reads; anyField is
+	// set when it may read others, through $env.
+	reads    []string
+	anyField bool
 }
 
 // Option changes how Compile compiles an expression.
@@ -64,8 +69,59 @@ func Compile(src string, opts ...Option) (*Program, error) {
 			return nil, newCompileError(src, 0, "expression returns %s, want bool", t)
 		}
 	}
-	return &Program{src: src, prog: prog, asBool: c.asBool, field: fieldOf(node)}, nil
+	reads, anyField := fieldsRead(node)
+	return &Program{src: src, prog: prog, asBool: c.asBool, field: fieldOf(node), reads: reads, anyField: anyField}, nil
 }
+
+// Fields returns the top-level record fields the expression reads, sorted,
+// and false if it may read fields it does not name, as `$env[name]` or
+// `keys($env)` do. A caller that evaluates the expression against a record
+// may then pass an environment holding only those fields. The caller must
+// not change the slice.
+func (p *Program) Fields() ([]string, bool) { return p.reads, !p.anyField }
+
+// fieldsRead returns the record fields the compiled expression node reads
+// and whether it may read others.
+func fieldsRead(node ast.Node) (fields []string, anyField bool) {
+	// Walk visits children before their parent, so a first pass finds the
+	// identifiers that are not fields: callees, let names, and $env where it
+	// is indexed by a constant.
+	skip := map[*ast.IdentifierNode]bool{}
+	declared := map[string]bool{}
+	ast.Walk(&node, visitFunc(func(n ast.Node) {
+		switch n := n.(type) {
+		case *ast.CallNode:
+			if id, ok := n.Callee.(*ast.IdentifierNode); ok {
+				skip[id] = true
+			}
+		case *ast.VariableDeclaratorNode:
+			declared[n.Name] = true
+		case *ast.MemberNode:
+			env, ok := n.Node.(*ast.IdentifierNode)
+			prop, isConst := n.Property.(*ast.StringNode)
+			if ok && isConst && env.Value == "$env" {
+				skip[env] = true
+				fields = append(fields, prop.Value)
+			}
+		}
+	}))
+	ast.Walk(&node, visitFunc(func(n ast.Node) {
+		id, ok := n.(*ast.IdentifierNode)
+		switch {
+		case !ok || skip[id] || declared[id.Value]:
+		case id.Value == "$env":
+			anyField = true
+		default:
+			fields = append(fields, id.Value)
+		}
+	}))
+	slices.Sort(fields)
+	return slices.Compact(fields), anyField
+}
+
+type visitFunc func(ast.Node)
+
+func (f visitFunc) Visit(n *ast.Node) { f(*n) }
 
 // compile compiles src with the Sluice environment and functions.
 func compile(src string) (prog *vm.Program, err error) {

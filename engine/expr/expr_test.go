@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -310,5 +311,33 @@ func TestSuggest(t *testing.T) {
 				t.Fatalf("suggest(%q) = %q, want %q", tc.name, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestProgramFields(t *testing.T) {
+	for _, tc := range []struct {
+		src    string
+		fields []string
+		exact  bool
+	}{
+		{`event != "heartbeat" && latency_ms < 5000`, []string{"event", "latency_ms"}, true},
+		{`format_time(ts, "2006-01-02")`, []string{"ts"}, true},
+		{`upper(region) + upper(region)`, []string{"region"}, true},
+		{`$env["type"] == "kill" && device.os == "pc"`, []string{"device", "type"}, true},
+		{`let x = score * 2; x > level`, []string{"level", "score"}, true},
+		{`all(tags, # != "x") && any(items, .price > limit)`, []string{"items", "limit", "tags"}, true},
+		{`type == "kill"`, []string{"type"}, true},
+		{`len(keys($env)) > 3`, nil, false},
+		{`$env[name] != nil`, []string{"name"}, false},
+		{`1 + 2`, nil, true},
+	} {
+		p, err := Compile(tc.src)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.src, err)
+		}
+		fields, exact := p.Fields()
+		if !slices.Equal(fields, tc.fields) || exact != tc.exact {
+			t.Errorf("%s: Fields() = %q, %v; want %q, %v", tc.src, fields, exact, tc.fields, tc.exact)
+		}
 	}
 }

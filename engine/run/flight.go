@@ -35,7 +35,12 @@ func (f *flight) done(err error) {
 		}
 		f.mu.Unlock()
 	}
-	if f.pending.Add(-1) == 0 {
+	f.release(1)
+}
+
+// release releases n holds that settled without error.
+func (f *flight) release(n int) {
+	if f.pending.Add(-int64(n)) == 0 {
 		f.finish()
 	}
 }

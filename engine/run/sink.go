@@ -14,8 +14,10 @@ import (
 )
 
 // item is one record on its way to a sink, with the flight it belongs to.
+// The record belongs to this sink alone (the router copies records going
+// to several sinks) until the item is settled.
 type item struct {
-	rec engine.Record
+	rec *engine.Record
 	f   *flight
 }
 
@@ -26,18 +28,21 @@ type sinkStage struct {
 	inst        *engine.SinkInstance
 	dlq         bool
 	concurrency int // writers; 1 for a sink that keeps positions
-	in          chan item
+	in          chan []item // the records the router sends, a batch at a time
 	m           *boundary
 	written     atomic.Int64
 	retried     atomic.Int64
 	// pressure asks the batcher to flush what it holds now.
 	pressure chan struct{}
 	writing  atomic.Int32 // batches being written
+	// whenFields lists the fields inst.When reads, for Record.View; nil
+	// when it may read any.
+	whenFields []string
 }
 
 func newSinkStage(r *Runner, si *engine.SinkInstance, dlq bool) *sinkStage {
-	// The input queue holds a few batches' worth of records.
-	capacity := r.p.Runtime.QueueSize * max(si.Batch.Count, 64)
+	// Every batch in flight can be queued: max_in_flight bounds memory.
+	capacity := r.p.Runtime.MaxInFlight + r.p.Runtime.QueueSize
 	component := "sinks." + si.Name
 	if dlq {
 		component = "dead_letter"
@@ -46,13 +51,28 @@ func newSinkStage(r *Runner, si *engine.SinkInstance, dlq bool) *sinkStage {
 		r:    r,
 		inst: si,
 		dlq:  dlq,
-		in:   make(chan item, min(capacity, 1<<16)),
+		in:   make(chan []item, capacity),
 
 		concurrency: si.Concurrency,
 		m:           newBoundary(r.metrics.For(component, engine.KindSink)),
 
 		pressure: make(chan struct{}, 1),
+
+		whenFields: whenFields(si),
 	}
+}
+
+// whenFields returns the fields si's when reads, never nil, or nil when it
+// may read any field or there is no when.
+func whenFields(si *engine.SinkInstance) []string {
+	if si.When == nil {
+		return nil
+	}
+	fields, exact := si.When.Fields()
+	if !exact {
+		return nil
+	}
+	return append([]string{}, fields...)
 }
 
 // askFlush asks the batcher to flush what it holds; it never blocks.
@@ -108,15 +128,17 @@ func (s *sinkStage) run(ctx context.Context) {
 func (s *sinkStage) batchLoop(ctx context.Context, b *batch.Batcher[item], send func([]item) bool) {
 	for {
 		select {
-		case it, ok := <-s.in:
+		case items, ok := <-s.in:
 			if !ok {
 				if rest := b.Flush(); rest != nil {
 					send(rest)
 				}
 				return
 			}
-			if full := b.Add(it); full != nil && !send(full) {
-				return
+			for _, it := range items {
+				if full := b.Add(it); full != nil && !send(full) {
+					return
+				}
 			}
 		case <-b.Timer():
 			if rest := b.Flush(); rest != nil && !send(rest) {
@@ -144,7 +166,7 @@ func (s *sinkStage) write(ctx context.Context, items []item) {
 	s.m.batchRecords.Observe(float64(n))
 	recs := make([]engine.Record, n)
 	for i := range items {
-		recs[i] = items[i].rec
+		recs[i] = *items[i].rec
 	}
 	pending := items
 	for attempt := 1; ; attempt++ {
@@ -246,8 +268,15 @@ func (s *sinkStage) settle(items []item) {
 	s.m.recordsOut.Add(float64(len(items)))
 	s.m.bytesOut.Add(float64(bytes))
 	s.written.Add(int64(len(items)))
-	for _, it := range items {
-		it.f.done(nil)
+	// Records of one flight are mostly next to each other: release their
+	// holds together.
+	for i := 0; i < len(items); {
+		f, n := items[i].f, 1
+		for i+n < len(items) && items[i+n].f == f {
+			n++
+		}
+		f.release(n)
+		i += n
 	}
 }
 
@@ -258,7 +287,7 @@ func (s *sinkStage) permanent(ctx context.Context, it item, err error) {
 		return
 	}
 	s.m.dead.Inc()
-	s.r.deadLetter(ctx, it.f, it.rec, err, s.name())
+	s.r.deadLetter(ctx, it.f, *it.rec, err, s.name())
 	it.f.done(nil) // the dead-letter delivery holds the flight now
 }
 
@@ -295,7 +324,7 @@ func (r *Runner) deadLetter(ctx context.Context, f *flight, rec engine.Record, e
 	dl.SetCodec(rec.Codec())
 	f.hold(1)
 	select {
-	case r.dlq.in <- item{rec: dl, f: f}:
+	case r.dlq.in <- []item{{rec: &dl, f: f}}:
 	case <-ctx.Done():
 	}
 }

@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,10 @@ type pool struct {
 	jobs <-chan job
 	ctrl *autoscale.Controller
 	tm   []*boundary // per transform
+	// pick lists the top-level fields that the transforms and the sinks'
+	// when use, picked from every record before the first transform; nil
+	// when one of them may use any field.
+	pick []string
 
 	workers  atomic.Int32
 	filtered atomic.Int64
@@ -41,7 +46,33 @@ func newPool(r *Runner, jobs chan job) *pool {
 	for _, t := range r.p.Transforms {
 		p.tm = append(p.tm, newBoundary(r.metrics.For(t.Path, engine.KindTransform)))
 	}
+	p.pick = pickFields(r)
 	return p
+}
+
+// pickFields returns the top-level fields every transform and sink
+// condition of r use, nil if one may use any field or there are no
+// transforms.
+func pickFields(r *Runner) []string {
+	if len(r.p.Transforms) == 0 {
+		return nil
+	}
+	var fields []string
+	for _, t := range r.p.Transforms {
+		u, ok := t.Transform.(engine.FieldsUser)
+		if !ok || u.UsedFields() == nil {
+			return nil
+		}
+		fields = append(fields, u.UsedFields()...)
+	}
+	for _, s := range r.sinks {
+		if s.inst.When != nil && s.whenFields == nil {
+			return nil
+		}
+		fields = append(fields, s.whenFields...)
+	}
+	slices.Sort(fields)
+	return slices.Compact(fields)
 }
 
 // run starts workers and resizes the pool until the job queue is closed
@@ -135,6 +166,13 @@ func (p *pool) start(ctx context.Context) {
 // process applies the transforms to a job's batch and routes the result.
 func (p *pool) process(ctx context.Context, j job) {
 	b := j.batch
+	if p.pick != nil {
+		// One pass over each record for every transform. A record whose
+		// value is bad fails again, with its error, in the first transform.
+		for k := range b.Records {
+			b.Records[k].View(p.pick)
+		}
+	}
 	for i, t := range p.r.p.Transforms {
 		m := p.tm[i]
 		in := len(b.Records)
@@ -213,9 +251,10 @@ func safeApply(ctx context.Context, t engine.Transform, b engine.Batch) (out eng
 	return t.Apply(ctx, b)
 }
 
-// route sends every record of b to each sink whose when matches. A record
-// that matches no sink counts as filtered.
+// route sends every record of b to each sink whose when matches, one slice
+// per sink. A record that matches no sink counts as filtered.
 func (r *Runner) route(ctx context.Context, f *flight, b engine.Batch) {
+	out := make([][]item, len(r.sinks))
 	match := make([]bool, len(r.sinks))
 	for i := range b.Records {
 		rec := &b.Records[i]
@@ -226,7 +265,7 @@ func (r *Runner) route(ctx context.Context, f *flight, b engine.Batch) {
 				routed++
 				continue
 			}
-			fields, err := rec.Fields()
+			fields, err := rec.View(s.whenFields)
 			ok := false
 			if err == nil {
 				ok, err = s.inst.When.EvalBool(fields)
@@ -249,8 +288,9 @@ func (r *Runner) route(ctx context.Context, f *flight, b engine.Batch) {
 			continue
 		}
 		// A record going to several sinks is encoded once here, not once per
-		// sink; one going to a single sink is encoded only if that sink asks
-		// for its bytes (a drop sink never does).
+		// sink, and each sink gets a copy of its own; one going to a single
+		// sink is encoded only if that sink asks for its bytes (a drop sink
+		// never does).
 		if routed > 1 {
 			if _, err := rec.Bytes(); err != nil {
 				r.deadLetter(ctx, f, *rec, err, "codec")
@@ -258,15 +298,31 @@ func (r *Runner) route(ctx context.Context, f *flight, b engine.Batch) {
 			}
 		}
 		f.hold(routed)
-		for k, s := range r.sinks {
+		first := true
+		for k := range r.sinks {
 			if !match[k] {
 				continue
 			}
-			select {
-			case s.in <- item{rec: *rec, f: f}:
-			case <-ctx.Done():
-				return
+			if out[k] == nil {
+				out[k] = make([]item, 0, len(b.Records)-i)
 			}
+			it := item{rec: rec, f: f}
+			if !first {
+				cp := *rec
+				it.rec = &cp
+			}
+			first = false
+			out[k] = append(out[k], it)
+		}
+	}
+	for k, s := range r.sinks {
+		if len(out[k]) == 0 {
+			continue
+		}
+		select {
+		case s.in <- out[k]:
+		case <-ctx.Done():
+			return
 		}
 	}
 }

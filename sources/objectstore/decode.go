@@ -129,19 +129,41 @@ func closeAll(cs []io.Closer) error {
 }
 
 // lineDecoder reads JSON lines; the offset is the 0-based line number,
-// and blank lines are skipped but counted.
+// and blank lines are skipped but counted. Lines are copied into shared
+// chunks of lineChunk bytes rather than allocated one by one; a record's
+// value keeps its chunk alive.
 type lineDecoder struct {
 	br      *bufio.Reader
 	line    int64
 	closers []io.Closer
+	chunk   []byte // lines are appended here; a full chunk is left to the records
 }
+
+// lineChunk is the size of the chunks lines are copied into.
+const lineChunk = 256 << 10
 
 func (d *lineDecoder) next() ([]byte, int64, error) {
 	for {
-		b, err := d.br.ReadBytes('\n')
+		start := len(d.chunk)
+		var err error
+		for {
+			var part []byte
+			part, err = d.br.ReadSlice('\n')
+			if len(d.chunk)+len(part) > cap(d.chunk) {
+				// Start a new chunk, carrying over the part of the line read so far.
+				sofar := d.chunk[start:]
+				next := make([]byte, 0, max(lineChunk, 2*(len(sofar)+len(part))))
+				d.chunk, start = append(next, sofar...), 0
+			}
+			d.chunk = append(d.chunk, part...)
+			if !errors.Is(err, bufio.ErrBufferFull) {
+				break
+			}
+		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, 0, err
 		}
+		b := d.chunk[start:len(d.chunk):len(d.chunk)]
 		if len(b) == 0 {
 			return nil, 0, io.EOF
 		}

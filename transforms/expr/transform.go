@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/sluicehq/sluice/engine"
 	lang "github.com/sluicehq/sluice/engine/expr"
@@ -45,7 +46,10 @@ func Register(r *engine.Registry) error {
 }
 
 // Filter keeps the records for which its expression is true.
-type Filter struct{ prog *lang.Program }
+type Filter struct {
+	prog *lang.Program
+	keys []string // the fields it reads; nil for all
+}
 
 // NewFilter compiles src, which must give a boolean.
 func NewFilter(src string) (*Filter, error) {
@@ -53,7 +57,7 @@ func NewFilter(src string) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{prog: p}, nil
+	return &Filter{prog: p, keys: viewKeys(nil, p)}, nil
 }
 
 // Apply keeps the records of in for which the expression is true, in place.
@@ -61,7 +65,7 @@ func (f *Filter) Apply(_ context.Context, in engine.Batch) (engine.Batch, error)
 	out := in.Records[:0]
 	for i := range in.Records {
 		rec := &in.Records[i]
-		fields, err := rec.Fields()
+		fields, err := rec.View(f.keys)
 		keep := false
 		if err == nil {
 			keep, err = f.prog.EvalBool(fields)
@@ -83,7 +87,10 @@ type assignment struct {
 }
 
 // Set assigns fields from expressions.
-type Set struct{ steps []assignment }
+type Set struct {
+	steps []assignment
+	keys  []string // the fields it reads or sets; nil for all
+}
 
 // NewSet compiles every expression of c; errors name the field.
 func NewSet(c SetConfig) (*Set, error) {
@@ -107,6 +114,13 @@ func NewSet(c SetConfig) (*Set, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	var targets []string
+	progs := make([]*lang.Program, len(s.steps))
+	for i, st := range s.steps {
+		targets = append(targets, st.to[0])
+		progs[i] = st.prog
+	}
+	s.keys = viewKeys(targets, progs...)
 	return s, nil
 }
 
@@ -114,7 +128,7 @@ func NewSet(c SetConfig) (*Set, error) {
 func (s *Set) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 	for i := range in.Records {
 		rec := &in.Records[i]
-		fields, err := rec.Fields()
+		fields, err := rec.View(s.keys)
 		if err != nil {
 			rec.Err = fmt.Errorf("set: %w", err)
 			continue
@@ -135,14 +149,20 @@ func (s *Set) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 }
 
 // Drop removes fields.
-type Drop struct{ paths []path }
+type Drop struct {
+	paths []path
+	keys  []string // the top-level fields it changes
+}
 
 // NewDrop returns a Drop of the field paths in c.
 func NewDrop(c DropConfig) *Drop {
 	d := &Drop{}
+	var top []string
 	for _, p := range c {
 		d.paths = append(d.paths, parsePath(p))
+		top = append(top, d.paths[len(d.paths)-1][0])
 	}
+	d.keys = viewKeys(top)
 	return d
 }
 
@@ -150,7 +170,7 @@ func NewDrop(c DropConfig) *Drop {
 func (d *Drop) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 	for i := range in.Records {
 		rec := &in.Records[i]
-		fields, err := rec.Fields()
+		fields, err := rec.View(d.keys)
 		if err != nil {
 			rec.Err = fmt.Errorf("drop: %w", err)
 			continue
@@ -171,7 +191,10 @@ func (d *Drop) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 type move struct{ from, to path }
 
 // Rename moves fields.
-type Rename struct{ moves []move }
+type Rename struct {
+	moves []move
+	keys  []string // the top-level fields it changes
+}
 
 // NewRename returns a Rename of the pairs in c.
 func NewRename(c RenameConfig) (*Rename, error) {
@@ -194,6 +217,11 @@ func NewRename(c RenameConfig) (*Rename, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	var top []string
+	for _, m := range r.moves {
+		top = append(top, m.from[0], m.to[0])
+	}
+	r.keys = viewKeys(top)
 	return r, nil
 }
 
@@ -201,7 +229,7 @@ func NewRename(c RenameConfig) (*Rename, error) {
 func (r *Rename) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 	for i := range in.Records {
 		rec := &in.Records[i]
-		fields, err := rec.Fields()
+		fields, err := rec.View(r.keys)
 		if err != nil {
 			rec.Err = fmt.Errorf("rename: %w", err)
 			continue
@@ -223,4 +251,33 @@ func (r *Rename) Apply(_ context.Context, in engine.Batch) (engine.Batch, error)
 		}
 	}
 	return in, nil
+}
+
+// UsedFields implements engine.FieldsUser.
+func (f *Filter) UsedFields() []string { return f.keys }
+
+// UsedFields implements engine.FieldsUser.
+func (s *Set) UsedFields() []string { return s.keys }
+
+// UsedFields implements engine.FieldsUser.
+func (d *Drop) UsedFields() []string { return d.keys }
+
+// UsedFields implements engine.FieldsUser.
+func (r *Rename) UsedFields() []string { return r.keys }
+
+// viewKeys returns the top-level fields a transform passes to
+// engine.Record.View: the fields it changes and those its programs read,
+// sorted and never nil; or nil, meaning every field, when a program may read
+// fields it does not name.
+func viewKeys(changes []string, progs ...*lang.Program) []string {
+	keys := append([]string{}, changes...)
+	for _, p := range progs {
+		reads, exact := p.Fields()
+		if !exact {
+			return nil
+		}
+		keys = append(keys, reads...)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }

@@ -1,0 +1,115 @@
+package codec
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestPick(t *testing.T) {
+	c := jsonCodec{}
+	event := []byte(`{"event_id":"g1-7","event":"kill","ts":"2026-11-25T00:00:01.500Z","player_id":1234,` +
+		`"region":"eu-west","latency_ms":42.5,"device":{"os":"pc","ver":"17.1"},"tags":["a","b"],"ok":true,"gone":null,` +
+		`"big":12345678901234567890,"esc":"a\"b\\u00e9","ev\u0065nt2":"escaped key","event":"kill2"}`)
+	dst := map[string]any{}
+	keys := []string{"event", "latency_ms", "player_id", "device", "tags", "ok", "gone", "big", "esc", "event2", "missing"}
+	if err := c.Pick(event, keys, dst); err != nil {
+		t.Fatal(err)
+	}
+	full, err := c.Decode(event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{}
+	for _, k := range keys {
+		if v, ok := full.(map[string]any)[k]; ok {
+			want[k] = v
+		}
+	}
+	if !reflect.DeepEqual(dst, want) {
+		t.Errorf("Pick =\n%#v\nwant\n%#v", dst, want)
+	}
+	if dst["event"] != "kill2" || dst["player_id"] != int64(1234) || dst["esc"] != `a"b\u00e9` {
+		t.Errorf("values: %#v", dst)
+	}
+	if _, ok := dst["missing"]; ok {
+		t.Error("a missing key was stored")
+	}
+}
+
+func TestPickRejects(t *testing.T) {
+	c := jsonCodec{}
+	for _, in := range []string{
+		``, `[]`, `"s"`, `12`, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":1 "b":2}`, `{"a":[1,2}`,
+		`{"a":"unterminated}`, `{"a":1} x`, `{"a":01}`, `{"a":tru}`, `{"a":"\x01"}`, `{"a":1e999}`,
+		`{a:1}`, `{"a":{"b":1]}`, `{"z":01,"a":1}`, `{"z":[1,,2],"a":1}`, `{"z":"\q","a":1}`, `{"z":{"x" 1},"a":1}`,
+		`{"z":1e999,"a":1}`, `{"z":nul,"a":1}`, `{"z":"\u12G4","a":1}`, `{"z":[1 2],"a":1}`,
+	} {
+		err := c.Pick([]byte(in), []string{"a"}, map[string]any{})
+		if err == nil {
+			t.Errorf("Pick(%q) accepted it", in)
+		}
+		if _, derr := c.Decode([]byte(in)); derr == nil {
+			if m, ok := mustDecode(c, in).(map[string]any); ok && m != nil {
+				t.Errorf("Pick(%q) rejected an object that Decode accepts", in)
+			}
+		}
+	}
+}
+
+func mustDecode(c jsonCodec, in string) any {
+	v, _ := c.Decode([]byte(in))
+	return v
+}
+
+// FuzzPick checks Pick against Decode: on every object Decode accepts, Pick
+// gives the same values; whatever else Decode rejects, Pick rejects.
+func FuzzPick(f *testing.F) {
+	for _, s := range []string{
+		`{"a":1,"b":"x","c":{"d":[1,2,{"e":null}]},"a":2.5}`, `{"\u0061":"\ud800","b":"\xff"}`, `{}`, ` { "a" : true } `,
+		`{"a":-0.5e+3,"b":[],"c":{}}`, `{"a":"\\\"}"}`, `[1]`, `{"a":1`,
+	} {
+		f.Add([]byte(s), "a")
+	}
+	c := jsonCodec{}
+	f.Fuzz(func(t *testing.T, data []byte, key string) {
+		keys := []string{key, "a", "b", "c"}
+		dst := map[string]any{}
+		perr := c.Pick(data, keys, dst)
+		v, derr := c.Decode(data)
+		m, isObject := v.(map[string]any)
+		if derr != nil || !isObject {
+			if perr == nil {
+				t.Fatalf("Pick(%q) accepted it; Decode gives %v, %v", data, v, derr)
+			}
+			return
+		}
+		if perr != nil {
+			t.Fatalf("Pick(%q) = %v; Decode accepts it", data, perr)
+		}
+		for _, k := range keys {
+			want, ok := m[k]
+			got, gotOK := dst[k]
+			if ok != gotOK || !reflect.DeepEqual(got, want) {
+				t.Fatalf("Pick(%q)[%q] = %#v, %v; Decode gives %#v, %v", data, k, got, gotOK, want, ok)
+			}
+		}
+	})
+}
+
+// BenchmarkPick picks the four fields a filter and a set of the benchmark
+// scenarios read from a game-telemetry event; BenchmarkDecodeEvent decodes
+// the same event in full.
+func BenchmarkPick(b *testing.B) {
+	event := []byte(`{"event_id":"g1-12345","event":"match_start","ts":"2026-11-25T00:00:01.500Z","player_id":1234,"match_id":70061,` +
+		`"region":"eu-west","platform":"pc","latency_ms":42.5,"score":1234,"level":12,"device":{"os":"pc","ver":"17.1"}}`)
+	keys := []string{"day", "event", "latency_ms", "region", "ts"}
+	c := jsonCodec{}
+	b.SetBytes(int64(len(event)))
+	b.ReportAllocs()
+	for b.Loop() {
+		dst := make(map[string]any, 8)
+		if err := c.Pick(event, keys, dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
