@@ -108,3 +108,16 @@ type FieldsUser interface {
 	// change the slice.
 	UsedFields() []string
 }
+
+// AckWaiter is implemented by sources whose Read can block waiting for
+// acknowledgements, at a bound of their own on unacknowledged batches (the
+// Kafka source's max_pending). While WaitingForAcks reports true, the
+// runtime asks the sinks to write the records they hold now rather than
+// wait for fuller batches, as it does at its own max_in_flight bound:
+// otherwise a sink batch waiting for more records and a source waiting for
+// that batch to be written would stall each other until the batch period
+// ran out. WaitingForAcks is called every few milliseconds, concurrently
+// with Read, and must be cheap.
+type AckWaiter interface {
+	WaitingForAcks() bool
+}

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/sluicehq/sluice/engine/run"
 )
 
 // exitError carries a process exit code up to main.
@@ -26,6 +28,7 @@ func (e *exitError) Error() string {
 }
 
 func main() {
+	run.SetGCDefaults()
 	err := newRootCmd().Execute()
 	if err == nil {
 		return

@@ -25,6 +25,7 @@ type Tracker[P any] struct {
 	last    P          // highest committable position, valid when hasLast
 	hasLast bool
 	changed chan struct{} // closed when base grows; nil while nobody waits
+	waiting int           // calls of Track blocked at the bound
 }
 
 // entry is a tracked position and whether its batch has settled.
@@ -74,6 +75,14 @@ func (t *Tracker[P]) Committable() (P, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.last, t.hasLast
+}
+
+// Waiting reports whether a call of Track is blocked at the bound, waiting
+// for a batch to settle.
+func (t *Tracker[P]) Waiting() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.waiting > 0
 }
 
 // Pending returns how many tracked positions are not yet committable: those
@@ -153,12 +162,17 @@ func (t *Tracker[P]) wait(ctx context.Context) error {
 		t.changed = make(chan struct{})
 	}
 	changed := t.changed
+	t.waiting++
 	t.mu.Unlock()
 	select {
 	case <-ctx.Done():
+		t.mu.Lock()
+		t.waiting--
+		t.mu.Unlock()
 		return ctx.Err()
 	case <-changed:
 		t.mu.Lock()
+		t.waiting--
 		return nil
 	}
 }

@@ -433,3 +433,39 @@ func BenchmarkTrackDone(b *testing.B) {
 		}
 	})
 }
+
+func TestTrackerWaiting(t *testing.T) {
+	tr := NewTracker[int](1)
+	done, err := tr.Track(t.Context(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Waiting() {
+		t.Fatal("Waiting with room left")
+	}
+	tracked := make(chan error, 1)
+	go func() { _, err := tr.Track(t.Context(), 2); tracked <- err }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !tr.Waiting() {
+		if time.Now().After(deadline) {
+			t.Fatal("a Track blocked at the bound is not reported as waiting")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	done()
+	if err := <-tracked; err != nil {
+		t.Fatal(err)
+	}
+	if tr.Waiting() {
+		t.Error("still Waiting after the blocked Track returned")
+	}
+	// A Track given up on by its context stops waiting too.
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := tr.Track(ctx, 3); err == nil {
+		t.Fatal("Track at the bound returned without its context ending")
+	}
+	if tr.Waiting() {
+		t.Error("still Waiting after Track gave up")
+	}
+}

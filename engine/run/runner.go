@@ -355,6 +355,23 @@ func (r *Runner) waitInFlight(ctx context.Context) bool {
 	}
 }
 
+// watchSourceWaits asks the sinks to flush whenever the source reports it
+// is waiting for acknowledgements, until ctx ends.
+func (r *Runner) watchSourceWaits(ctx context.Context, w engine.AckWaiter) {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if w.WaitingForAcks() {
+				r.signalPressure()
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // signalPressure asks every sink's batcher to flush now.
 func (r *Runner) signalPressure() {
 	for _, s := range r.sinks {
@@ -383,6 +400,9 @@ func (r *Runner) readLoop(ctx context.Context, jobs chan<- job) error {
 		case <-readCtx.Done():
 		}
 	}()
+	if w, ok := r.p.Source.(engine.AckWaiter); ok {
+		go r.watchSourceWaits(readCtx, w)
+	}
 	rc := engine.RetryConfig{Initial: 100 * time.Millisecond, Max: 10 * time.Second}
 	failures := 0
 	for {

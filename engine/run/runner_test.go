@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/engine/batch"
 	"github.com/sluicehq/sluice/engine/codec"
 	"github.com/sluicehq/sluice/engine/enginetest"
 	"github.com/sluicehq/sluice/engine/expr"
@@ -478,4 +479,58 @@ func TestPositionKeeperGetsSourceOrder(t *testing.T) {
 			t.Fatalf("offset %d arrived after %d", sink.seen[i], sink.seen[i-1])
 		}
 	}
+}
+
+// pendingSource lets at most two of its batches be unacknowledged: Read
+// blocks at that bound, as the Kafka source does at max_pending.
+type pendingSource struct {
+	*enginetest.MemSource
+	slots   chan struct{}
+	waiting atomic.Bool
+}
+
+func (p *pendingSource) Read(ctx context.Context) (engine.Batch, engine.Ack, error) {
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		p.waiting.Store(true)
+		select {
+		case p.slots <- struct{}{}:
+			p.waiting.Store(false)
+		case <-ctx.Done():
+			return engine.Batch{}, nil, ctx.Err()
+		}
+	}
+	b, ack, err := p.MemSource.Read(ctx)
+	if err != nil {
+		<-p.slots
+		return b, ack, err
+	}
+	return b, func(ctx context.Context, err error) { ack(ctx, err); <-p.slots }, nil
+}
+
+func (p *pendingSource) WaitingForAcks() bool { return p.waiting.Load() }
+
+// TestSourceWaitingForAcksFlushesSinks checks that a source blocked at its
+// own bound of unacknowledged batches makes the sinks write what they hold:
+// with a 30 s batch period and batches far larger than what the source lets
+// through, the pipeline would otherwise stall for 30 s per round.
+func TestSourceWaitingForAcksFlushesSinks(t *testing.T) {
+	src := &pendingSource{MemSource: enginetest.NewMemSource(values(2000)...), slots: make(chan struct{}, 2)}
+	src.BatchSize = 100
+	sink := &enginetest.MemSink{}
+	si := sinkInst("out", sink, "")
+	si.Batch = batch.Policy{Count: 100000, Period: 30 * time.Second}
+	p := pipeline(t, src, si)
+	start := time.Now()
+	if _, err := run1(t, p); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 10*time.Second {
+		t.Errorf("took %v: the sink waited for its batch period", el)
+	}
+	if n := len(sink.Records()); n != 2000 {
+		t.Errorf("wrote %d records, want 2000", n)
+	}
+	allAckedOK(t, src.MemSource, 20)
 }

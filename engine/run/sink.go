@@ -27,7 +27,7 @@ type sinkStage struct {
 	r           *Runner
 	inst        *engine.SinkInstance
 	dlq         bool
-	concurrency int // writers; 1 for a sink that keeps positions
+	concurrency int         // writers; 1 for a sink that keeps positions
 	in          chan []item // the records the router sends, a batch at a time
 	m           *boundary
 	written     atomic.Int64

@@ -118,6 +118,14 @@ func (p *partition) read(ctx context.Context, msgs <-chan *sarama.ConsumerMessag
 				return
 			}
 			full = b.Add(p.record(m))
+			// Take what is already buffered with plain receives: a select
+			// per message costs more than the rest of the loop.
+			for full == nil && len(msgs) > 0 {
+				if m, ok = <-msgs; !ok {
+					return
+				}
+				full = b.Add(p.record(m))
+			}
 		case <-b.Timer():
 			full = b.Flush()
 		}

@@ -401,6 +401,19 @@ func (s *Source) updateLag() {
 	s.desired.Set(float64(max(1, (lag+s.cfg.LagTarget-1)/s.cfg.LagTarget)))
 }
 
+// WaitingForAcks implements engine.AckWaiter: it reports whether a
+// partition is waiting at max_pending for its batches to be acknowledged.
+func (s *Source) WaitingForAcks() bool {
+	s.partsMu.Lock()
+	defer s.partsMu.Unlock()
+	for p := range s.parts {
+		if p.tracker.Waiting() {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Source) addPartition(p *partition) {
 	s.partsMu.Lock()
 	s.parts[p] = struct{}{}
