@@ -86,7 +86,7 @@ func defaultFile() File {
 	return File{
 		Codec:   "json",
 		Scaling: Scaling{MinWorkers: 1},
-		Runtime: RuntimeConfig{MaxInFlight: 64, ShutdownGrace: 30 * time.Second, QueueSize: 8},
+		Runtime: RuntimeConfig{MaxInFlight: 16, ShutdownGrace: 30 * time.Second, QueueSize: 8},
 	}
 }
 

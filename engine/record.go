@@ -79,6 +79,16 @@ func (r *Record) Data() (any, error) {
 	if r.decoded {
 		return r.data, nil
 	}
+	v, err := r.decode()
+	if err != nil {
+		return nil, err
+	}
+	r.data, r.decoded, r.partial, r.picked = v, true, nil, nil
+	return v, nil
+}
+
+// decode decodes Value and applies what was changed through View.
+func (r *Record) decode() (any, error) {
 	if r.codec == nil {
 		return nil, errors.New("record has no codec")
 	}
@@ -86,8 +96,9 @@ func (r *Record) Data() (any, error) {
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("decode: %w", err))
 	}
-	if m, ok := v.(map[string]any); ok && r.dirty {
-		// Apply what was changed through View.
+	if m, ok := v.(map[string]any); ok && r.partial != nil {
+		// The picked fields as they are now: changed, or kept in the types
+		// a transform gave them (a time stays a time once encoded).
 		for _, k := range r.picked {
 			if x, ok := r.partial[k]; ok {
 				m[k] = x
@@ -96,8 +107,26 @@ func (r *Record) Data() (any, error) {
 			}
 		}
 	}
-	r.data, r.decoded, r.partial, r.picked = v, true, nil, nil
 	return v, nil
+}
+
+// DecodeFields returns the record's fields as Fields does, but keeps no
+// decoded form it had to make: a sink that converts the records of a large
+// batch one by one then holds one decoded record at a time, not all of
+// them. Each call decodes again, unless the record is already decoded.
+func (r *Record) DecodeFields() (map[string]any, error) {
+	if r.decoded {
+		return r.Fields()
+	}
+	v, err := r.decode()
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, Permanent(fmt.Errorf("record value is %s, not an object", kindOf(v)))
+	}
+	return m, nil
 }
 
 // View returns the fields of the record for code that reads, and may set or
@@ -168,6 +197,8 @@ func (r *Record) MarkChanged() { r.dirty = true }
 
 // Bytes returns the encoded value of the record: Value as read, unless the
 // structured form was changed, in which case it is encoded with the codec.
+// A record changed only through View is re-encoded without being decoded in
+// full when the codec is a codec.Patcher.
 func (r *Record) Bytes() ([]byte, error) {
 	if !r.dirty {
 		return r.Value, nil
@@ -175,8 +206,17 @@ func (r *Record) Bytes() ([]byte, error) {
 	if r.codec == nil {
 		return nil, errors.New("record has no codec")
 	}
+	if p, ok := r.codec.(codec.Patcher); ok && !r.decoded {
+		b, err := p.Patch(nil, r.Value, r.picked, r.partial)
+		if err != nil {
+			return nil, Permanent(fmt.Errorf("encode: %w", err))
+		}
+		// The picked fields now agree with Value; they stay picked, so
+		// that their values keep the types transforms gave them.
+		r.Value, r.dirty = b, false
+		return b, nil
+	}
 	if !r.decoded {
-		// Changed through View: decode in full and apply the changes.
 		if _, err := r.Data(); err != nil {
 			return nil, err
 		}

@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-
-	"github.com/sluicehq/sluice/engine/run"
 )
 
 // exitError carries a process exit code up to main.
@@ -28,7 +26,6 @@ func (e *exitError) Error() string {
 }
 
 func main() {
-	run.SetGCDefaults()
 	err := newRootCmd().Execute()
 	if err == nil {
 		return

@@ -81,13 +81,15 @@ func (c jsonCodec) Pick(data []byte, keys []string, dst map[string]any) error {
 		}
 		if want >= 0 {
 			var v any
-			if plainValue {
+			if plainValue && len(keys) > 2 {
 				// Plain strings are cut from one copy of data, so that
 				// picking several costs one allocation and not one each.
 				if text == "" {
 					text = string(data)
 				}
 				v = text[start+1 : i-1]
+			} else if plainValue {
+				v = string(data[start+1 : i-1])
 			} else if v, err = c.decodeValue(data[start:i]); err != nil {
 				return err
 			}
@@ -403,3 +405,97 @@ func skipContainer(data []byte, i int, depth int) int {
 }
 
 var _ Picker = jsonCodec{}
+
+// Patcher is implemented by codecs that can encode an object again with
+// some top-level fields changed, without decoding the rest of it.
+type Patcher interface {
+	// Patch appends to dst the object in data, which Pick accepts, with
+	// every top-level key named in keys set to its value in fields, or
+	// removed where fields lacks it. The other members are copied as they
+	// are and in their order; the keys named follow, in the order of keys.
+	// On error it returns dst unchanged.
+	Patch(dst, data []byte, keys []string, fields map[string]any) ([]byte, error)
+}
+
+// Patch implements Patcher.
+func (c jsonCodec) Patch(dst, data []byte, keys []string, fields map[string]any) ([]byte, error) {
+	orig := dst
+	i := skipBlank(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return orig, errPick
+	}
+	dst = append(dst, '{')
+	first := true
+	i = skipBlank(data, i+1)
+	for i < len(data) && data[i] != '}' {
+		kstart := i
+		end, plain := scanString(data, i)
+		if end < 0 {
+			return orig, errPick
+		}
+		changed := matchKey(data[kstart:end], plain, keys) >= 0
+		i = skipBlank(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return orig, errPick
+		}
+		vstart := skipBlank(data, i+1)
+		vend := skipValue(data, vstart, 1)
+		if vend < 0 {
+			return orig, errPick
+		}
+		if !changed {
+			if !first {
+				dst = append(dst, ',')
+			}
+			dst = append(append(append(dst, data[kstart:end]...), ':'), data[vstart:vend]...)
+			first = false
+		}
+		i = skipBlank(data, vend)
+		if i < len(data) && data[i] == ',' {
+			i = skipBlank(data, i+1)
+		}
+	}
+	if i >= len(data) {
+		return orig, errPick
+	}
+	var err error
+	for _, k := range keys {
+		v, ok := fields[k]
+		if !ok {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		if dst, err = c.appendValue(dst, k); err != nil {
+			return orig, err
+		}
+		dst = append(dst, ':')
+		if dst, err = c.appendValue(dst, v); err != nil {
+			return orig, err
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// appendValue appends v as Encode writes it, quoting plain strings itself.
+func (c jsonCodec) appendValue(dst []byte, v any) ([]byte, error) {
+	if s, ok := v.(string); ok && plainText(s) {
+		return append(append(append(dst, '"'), s...), '"'), nil
+	}
+	return c.AppendEncode(dst, v)
+}
+
+// plainText reports whether s is printable ASCII with no quote or
+// backslash, which JSON writes as it is.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+var _ Patcher = jsonCodec{}

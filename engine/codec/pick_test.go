@@ -1,8 +1,11 @@
 package codec
 
 import (
+	"bytes"
+	"maps"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestPick(t *testing.T) {
@@ -92,6 +95,28 @@ func FuzzPick(f *testing.F) {
 			if ok != gotOK || !reflect.DeepEqual(got, want) {
 				t.Fatalf("Pick(%q)[%q] = %#v, %v; Decode gives %#v, %v", data, k, got, gotOK, want, ok)
 			}
+		}
+		// Patch: set key and "new", remove "b"; the result decodes to the
+		// object with those changes.
+		changes := map[string]any{key: "set \"here\"", "new": int64(7), "nested": map[string]any{"x": []any{1.5, nil}}}
+		patched, err := c.Patch([]byte("prefix"), data, []string{key, "b", "new", "nested"}, changes)
+		if err != nil {
+			t.Fatalf("Patch(%q): %v", data, err)
+		}
+		if !bytes.HasPrefix(patched, []byte("prefix")) {
+			t.Fatalf("Patch dropped dst: %q", patched)
+		}
+		got, err := c.Decode(patched[len("prefix"):])
+		if err != nil {
+			t.Fatalf("Patch(%q) = %q, which does not decode: %v", data, patched, err)
+		}
+		delete(m, "b")
+		maps.Copy(m, changes)
+		if !utf8.ValidString(key) {
+			return // encoded as U+FFFD: not the key that was set
+		}
+		if !reflect.DeepEqual(got, any(m)) {
+			t.Fatalf("Patch(%q) = %q, decodes to %#v; want %#v", data, patched, got, m)
 		}
 	})
 }

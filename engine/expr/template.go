@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -124,6 +125,22 @@ func shiftError(src string, start int, ce *CompileError) *CompileError {
 
 // Source returns the template as it was given to CompileTemplate.
 func (t *Template) Source() string { return t.src }
+
+// Fields returns the top-level record fields the template's expressions
+// read, sorted and never nil, and false if they may read others (see
+// Program.Fields). The caller owns the slice.
+func (t *Template) Fields() ([]string, bool) {
+	fields := []string{}
+	for _, p := range t.parts {
+		f, exact := p.prog.Fields()
+		if !exact {
+			return nil, false
+		}
+		fields = append(fields, f...)
+	}
+	slices.Sort(fields)
+	return slices.Compact(fields), true
+}
 
 // Static returns the template's text and true when it has no {{ }} part, so
 // a caller can skip rendering.

@@ -57,7 +57,7 @@ type Sink struct {
 	path       string         // the path, when it is not a template
 	pathT      *expr.Template // the path template, else nil
 	declared   *colType       // the declared Parquet schema; nil: inferred per object
-	needFields bool           // Write decodes the records' fields
+	pathFields []string       // the fields pathT reads, for Record.View; nil for all
 
 	objectsWritten prometheus.Counter
 	bytesWritten   prometheus.Counter
@@ -105,7 +105,11 @@ func New(c Config, env engine.Env) (*Sink, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.needFields = s.pathT != nil || c.Format == FormatParquet
+	if s.pathT != nil {
+		if f, exact := s.pathT.Fields(); exact {
+			s.pathFields = f
+		}
+	}
 	s.opts = objectOptions{
 		format:       c.Format,
 		compression:  c.compression(),
@@ -260,26 +264,21 @@ func (w *batchWrite) isFailed(i int) bool { return w.bad[i] }
 // order paths first appear.
 func (w *batchWrite) route() []*group {
 	s := w.s
-	if s.needFields {
-		w.fields = make([]map[string]any, len(w.recs))
-	}
 	var groups []*group
 	byPath := map[string]*group{}
 	var buf []byte
 	for i := range w.recs {
 		rec := &w.recs[i]
 		path := s.path
-		if s.needFields {
-			f, err := rec.Fields()
+		if s.pathT != nil {
+			// Only the fields the path reads: the rows are decoded one at
+			// a time later, so that a large batch is never all decoded.
+			f, err := rec.View(s.pathFields)
 			if err != nil {
 				w.fail(i, engine.Permanent(err))
 				continue
 			}
-			w.fields[i] = f
-		}
-		if s.pathT != nil {
-			var err error
-			buf, err = s.pathT.AppendRender(buf[:0], w.fields[i])
+			buf, err = s.pathT.AppendRender(buf[:0], f)
 			if err != nil {
 				w.fail(i, engine.Permanent(fmt.Errorf("path: %w", err)))
 				continue
@@ -379,7 +378,10 @@ func (w *batchWrite) writePiece(ctx context.Context, b *blob.Bucket, path string
 		}
 		for k, i := range idx {
 			if root != nil {
-				err = o.addRow(w.fields[i])
+				var f map[string]any
+				if f, err = w.row(i); err == nil {
+					err = o.addRow(f)
+				}
 			} else {
 				err = o.addLine(lines[k])
 			}
@@ -541,32 +543,76 @@ func existing(ctx context.Context, b *blob.Bucket, key, sum string) (objectState
 	return stateOther, nil
 }
 
+// keepRows is the most records of one object whose decoded fields a write
+// keeps between its passes over them (schema, check, rows). The records of
+// a larger object are decoded again on each pass, so that a large batch is
+// never held decoded all at once: a decoded record takes several times the
+// memory of its encoded form.
+const keepRows = 4096
+
+// row returns the fields of record i, kept by checkRows or decoded again.
+func (w *batchWrite) row(i int) (map[string]any, error) {
+	if w.fields != nil && w.fields[i] != nil {
+		return w.fields[i], nil
+	}
+	return w.recs[i].DecodeFields()
+}
+
 // checkRows returns the schema of the object holding records idx, declared
 // or inferred from them, and the records that fit it; the others fail
 // permanently.
 func (w *batchWrite) checkRows(idx []int) (*colType, []int) {
 	root := w.s.declared
 	inferred := root == nil
+	keep := len(idx) <= keepRows
+	if keep && w.fields == nil {
+		w.fields = make([]map[string]any, len(w.recs))
+	}
+	var in *inferrer
 	if inferred {
-		in := newInferrer()
+		in = newInferrer()
+	}
+	live := idx
+	if inferred || keep {
+		live = idx[:0:0]
 		for _, i := range idx {
-			in.observe(w.fields[i])
+			f, err := w.recs[i].DecodeFields()
+			if err != nil {
+				w.fail(i, engine.Permanent(err))
+				continue
+			}
+			if keep {
+				w.fields[i] = f
+			}
+			if inferred {
+				in.observe(f)
+			}
+			live = append(live, i)
 		}
+	}
+	if inferred {
 		root = in.schema()
 		if len(root.fields) == 0 {
-			for _, i := range idx {
+			for _, i := range live {
 				w.fail(i, engine.Permanent(ErrNoColumns))
 			}
 			return nil, nil
 		}
 	}
 	ok := idx[:0:0]
-	for _, i := range idx {
-		if err := checkRow(root, w.fields[i]); err != nil {
-			if inferred {
+	for _, i := range live {
+		f, err := w.row(i)
+		if err == nil {
+			err = checkRow(root, f)
+			if err != nil && inferred {
 				err = fmt.Errorf("%w (column types are inferred from the first value of each field in the object's records)", err)
 			}
-			w.fail(i, engine.Permanent(fmt.Errorf("parquet: %w", err)))
+			if err != nil {
+				err = fmt.Errorf("parquet: %w", err)
+			}
+		}
+		if err != nil {
+			w.fail(i, engine.Permanent(err))
 			continue
 		}
 		ok = append(ok, i)

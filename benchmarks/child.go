@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluicehq/sluice/benchmarks/reference"
+)
+
+// childFlag, as the first argument, makes the harness a measuring child:
+// it reads a childJob from stdin, runs it, and prints a childResult as one
+// JSON line on stdout. Each measurement runs in a child of its own, so that
+// its CPU time and peak RSS are the run's alone.
+const childFlag = "-child"
+
+// isChild reports whether args (without the program name) ask for a child.
+func isChild(args []string) bool { return len(args) >= 1 && args[0] == childFlag }
+
+// childJob is what the harness asks a child to run.
+type childJob struct {
+	Scenario string            `json:"scenario"`
+	Kind     childKind         `json:"kind"`
+	Vars     map[string]string `json:"vars"`    // the ${BENCH_*} variables
+	Records  int64             `json:"records"` // records the run must read
+	Drain    bool              `json:"drain"`   // the source never ends: drain once Records are read
+}
+
+// childResult is what a child measured.
+type childResult struct {
+	Records int64    `json:"records"`                   // records read
+	Bytes   int64    `json:"bytes"`                     // bytes of keys and values read
+	Kept    int64    `json:"kept"`                      // records written to the sinks (kept by the reference)
+	Seconds float64  `json:"seconds"`                   // wall time of the run alone
+	Mallocs uint64   `json:"mallocs"`                   // heap allocations during the run
+	PeakRSS int64    `json:"peak_rss_bytes,omitempty"`  // VmHWM of the process, where /proc has it
+	AckP50  *float64 `json:"ack_p50_seconds,omitempty"` // pipelines: sluice_ack_latency_seconds
+	AckP99  *float64 `json:"ack_p99_seconds,omitempty"`
+	Error   string   `json:"error,omitempty"`
+}
+
+// childMain runs the job on stdin and reports on stdout; it returns the
+// exit code.
+func childMain(ctx context.Context, stdin io.Reader, stdout io.Writer) int {
+	var job childJob
+	var res childResult
+	err := json.NewDecoder(stdin).Decode(&job)
+	if err == nil {
+		res, err = runJob(ctx, job)
+	}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	res.PeakRSS = vmHWM()
+	json.NewEncoder(stdout).Encode(res)
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+// runJob runs one measurement in this process.
+func runJob(ctx context.Context, job childJob) (childResult, error) {
+	var res childResult
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	start := time.Now()
+	switch job.Kind {
+	case kindPipeline:
+		drainAt := int64(0)
+		if job.Drain {
+			drainAt = job.Records
+		}
+		sum, reg, err := runPipeline(ctx, job.Scenario, job.Vars, drainAt)
+		if err != nil {
+			return res, err
+		}
+		res.Records, res.Bytes, res.Seconds = sum.Read, sum.Bytes, sum.Elapsed.Seconds()
+		for _, w := range sum.Written {
+			res.Kept += w.Records
+		}
+		if sum.DeadLettered > 0 {
+			return res, fmt.Errorf("%d records dead-lettered", sum.DeadLettered)
+		}
+		res.AckP50, res.AckP99 = ackLatency(reg)
+	case kindHandwritten:
+		st, err := reference.Run(ctx, job.Vars["BENCH_FILE"], runtime.GOMAXPROCS(0))
+		if err != nil {
+			return res, err
+		}
+		res.Seconds = time.Since(start).Seconds()
+		res.Records, res.Bytes, res.Kept = st.Read, st.Bytes, st.Kept
+		if st.Errors > 0 {
+			return res, fmt.Errorf("%d records failed", st.Errors)
+		}
+	case kindSarama:
+		n, size, err := saramaConsume(ctx, strings.Split(job.Vars["BENCH_KAFKA"], ","), job.Vars["BENCH_TOPIC"], job.Vars["BENCH_GROUP"], job.Records)
+		res.Seconds = time.Since(start).Seconds()
+		res.Records, res.Bytes, res.Kept = n, size, n
+		if err != nil {
+			return res, err
+		}
+	default:
+		return res, fmt.Errorf("unknown kind %q", job.Kind)
+	}
+	runtime.ReadMemStats(&m1)
+	res.Mallocs = m1.Mallocs - m0.Mallocs
+	if res.Records != job.Records {
+		return res, fmt.Errorf("read %d records, want %d", res.Records, job.Records)
+	}
+	return res, nil
+}
+
+// ackLatency returns the median and 99th percentile of the pipeline's
+// sluice_ack_latency_seconds, in seconds, or nils when it has none.
+func ackLatency(reg *prometheus.Registry) (p50, p99 *float64) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return nil, nil
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "sluice_ack_latency_seconds" || len(mf.GetMetric()) == 0 {
+			continue
+		}
+		h := mf.GetMetric()[0].GetHistogram()
+		if v, ok := histogramQuantile(0.5, h); ok {
+			p50 = &v
+		}
+		if v, ok := histogramQuantile(0.99, h); ok {
+			p99 = &v
+		}
+	}
+	return p50, p99
+}
+
+// vmHWM returns the peak resident set size of this process in bytes, from
+// /proc/self/status, or 0 where there is none. The harness cannot take it
+// from the child's rusage on Linux: an exec'd process's ru_maxrss counts the
+// peak of the memory image it replaced, and Go starts children with
+// clone(CLONE_VM|CLONE_VFORK), so that image is the harness's own, and
+// every child would report at least the harness's peak.
+func vmHWM() int64 {
+	f := strings.Fields(procField("/proc/self/status", "VmHWM")) // "123456 kB"
+	if len(f) != 2 || f[1] != "kB" {
+		return 0
+	}
+	kb, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return kb << 10
+}
