@@ -5,6 +5,14 @@
 // configuration, Env, and the loading of pipeline files into a built
 // Pipeline.
 //
+// A Record decodes its value lazily. Code that reads a few fields asks for
+// them with Record.View, which picks just those fields out of a JSON value
+// in one pass instead of decoding all of it; transforms that say which
+// fields they use (FieldsUser) have them picked once for the whole
+// pipeline, and a record changed only through views is encoded again by
+// patching its value (codec.Patcher). Fields, Data and Bytes see every
+// change.
+//
 // The engine knows no connector: it imports no client SDK. Components import
 // engine, register themselves on a Registry explicitly (there are no init()
 // side effects and no global registry), and the runtime in engine/run drives

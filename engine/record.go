@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -227,6 +228,18 @@ func (r *Record) Bytes() ([]byte, error) {
 	}
 	r.Value, r.dirty = b, false
 	return b, nil
+}
+
+// Share returns a copy of r for another reader, such as a second sink:
+// it shares the value and the decoded form, which readers do not change,
+// but not the map of picked fields, to which View adds. Unlike Clone it
+// copies no data.
+func (r *Record) Share() Record {
+	c := *r
+	if r.partial != nil {
+		c.partial = maps.Clone(r.partial)
+	}
+	return c
 }
 
 // Clone returns a copy of r that shares no mutable state with it: the

@@ -308,7 +308,7 @@ func (r *Runner) route(ctx context.Context, f *flight, b engine.Batch) {
 			}
 			it := item{rec: rec, f: f}
 			if !first {
-				cp := *rec
+				cp := rec.Share()
 				it.rec = &cp
 			}
 			first = false
