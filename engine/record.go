@@ -186,6 +186,41 @@ func (r *Record) Fields() (map[string]any, error) {
 	return m, nil
 }
 
+// ViewInto is View for a reader that does not keep what it reads, such as
+// a sink rendering an object path: fields that View would pick from Value
+// and keep in the record are picked into scratch instead, which is cleared
+// first and returned. Fields the record already holds (decoded, or picked
+// and maybe changed) are read from the record. The result is valid until
+// scratch is used again; the caller must not change it.
+func (r *Record) ViewInto(keys []string, scratch map[string]any) (map[string]any, error) {
+	p, ok := r.codec.(codec.Picker)
+	if r.decoded || keys == nil || !ok {
+		return r.Fields()
+	}
+	missing := keys
+	if r.partial != nil {
+		missing = nil
+		for _, k := range keys {
+			if !slices.Contains(r.picked, k) {
+				missing = append(missing, k)
+			}
+		}
+		if missing == nil {
+			return r.partial, nil
+		}
+	}
+	clear(scratch)
+	if err := p.Pick(r.Value, missing, scratch); err != nil {
+		return r.Fields()
+	}
+	for _, k := range keys {
+		if v, ok := r.partial[k]; ok {
+			scratch[k] = v
+		}
+	}
+	return scratch, nil
+}
+
 // SetData replaces the structured form of the record. Bytes encodes it
 // again when a sink asks for it. A transform that changes the map returned
 // by Fields in place calls MarkChanged instead.

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,5 +123,33 @@ func TestViewWithoutPicker(t *testing.T) {
 	_, want := tr.Fields()
 	if err == nil || err.Error() != want.Error() {
 		t.Errorf("text View error %v, want Fields' %v", err, want)
+	}
+}
+
+// TestViewInto checks that ViewInto reads like View, including changes
+// made through View, without keeping picked fields in the record.
+func TestViewInto(t *testing.T) {
+	r := jsonRecord(t, viewEvent)
+	m, err := r.View([]string{"region"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m["region"] = "EU-WEST"
+	r.MarkChanged()
+	scratch := map[string]any{"stale": 1}
+	got, err := r.ViewInto([]string{"event", "region"}, scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, map[string]any{"event": "kill", "region": "EU-WEST"}) {
+		t.Errorf("ViewInto = %#v", got)
+	}
+	// event was not kept: a View of it picks it now, from the value.
+	if slices.Contains(r.picked, "event") {
+		t.Error("ViewInto kept a picked field in the record")
+	}
+	b, err := r.Bytes()
+	if err != nil || !strings.Contains(string(b), `"region":"EU-WEST"`) || !strings.Contains(string(b), `"event":"kill"`) {
+		t.Errorf("Bytes = %s, %v", b, err)
 	}
 }

@@ -267,13 +267,15 @@ func (w *batchWrite) route() []*group {
 	var groups []*group
 	byPath := map[string]*group{}
 	var buf []byte
+	scratch := map[string]any{}
 	for i := range w.recs {
 		rec := &w.recs[i]
 		path := s.path
 		if s.pathT != nil {
-			// Only the fields the path reads: the rows are decoded one at
-			// a time later, so that a large batch is never all decoded.
-			f, err := rec.View(s.pathFields)
+			// Only the fields the path reads, not kept in the record: the
+			// rows are decoded one at a time later, so that a large batch
+			// is never held decoded.
+			f, err := rec.ViewInto(s.pathFields, scratch)
 			if err != nil {
 				w.fail(i, engine.Permanent(err))
 				continue
