@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -61,6 +62,9 @@ type Sink struct {
 	tableT *expr.Template // the table template, else nil
 	cols   []mappedColumn // configured columns; empty: all fields
 	create [][2]string    // create_table columns and types
+	// used lists the fields the columns and the table template read, for
+	// Record.View; nil when every field is needed.
+	used []string
 
 	// Limits of one statement; tests lower them.
 	maxParams int
@@ -88,6 +92,32 @@ type Sink struct {
 type mappedColumn struct {
 	name string
 	prog *expr.Program
+}
+
+// usedFields returns the top-level fields that the table template and the
+// column expressions read, nil if they may read any or there are no
+// configured columns (every field becomes a column).
+func usedFields(table *expr.Template, cols []mappedColumn) []string {
+	if len(cols) == 0 {
+		return nil
+	}
+	used := []string{}
+	if table != nil {
+		f, exact := table.Fields()
+		if !exact {
+			return nil
+		}
+		used = append(used, f...)
+	}
+	for _, c := range cols {
+		f, exact := c.prog.Fields()
+		if !exact {
+			return nil
+		}
+		used = append(used, f...)
+	}
+	slices.Sort(used)
+	return slices.Compact(used)
 }
 
 // New builds a sink from c: it compiles the table template and the column
@@ -127,6 +157,7 @@ func New(c Config, env engine.Env) (*Sink, error) {
 		}
 		s.cols = append(s.cols, mappedColumn{name: p.Key, prog: prog})
 	}
+	s.used = usedFields(s.tableT, s.cols)
 	if c.CreateTable != nil {
 		for _, p := range c.CreateTable.Columns {
 			s.create = append(s.create, [2]string{p.Key, strings.TrimSpace(p.Value)})

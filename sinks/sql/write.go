@@ -107,7 +107,7 @@ func (s *Sink) plan(ctx context.Context, db *dbsql.DB, b engine.Batch) (*plan, e
 			fail(i, fmt.Errorf("source stream name is %d bytes long; exactly_once keeps at most %d", len(rec.Source.Stream), maxStreamLen))
 			continue
 		}
-		fields, err := rec.Fields()
+		fields, err := rec.View(s.used)
 		if err != nil {
 			fail(i, err)
 			continue
