@@ -25,9 +25,10 @@ type Config struct {
 	BatchLinger time.Duration `yaml:"batch_linger" doc:"Longest time a batch waits for more records after its first before it is handed on short of batch_size."`
 	MaxPending  int           `yaml:"max_pending" doc:"Most batches of one partition read and not yet acknowledged; reading that partition waits at the bound."`
 
-	FetchMinBytes spec.ByteSize `yaml:"fetch_min_bytes" doc:"Least data a broker gathers before answering a fetch, unless max_wait passes first (Kafka's fetch.min.bytes)."`
-	FetchMaxBytes spec.ByteSize `yaml:"fetch_max_bytes" doc:"Most data a broker returns for one fetch, across its partitions (Kafka's fetch.max.bytes). A single record batch larger than this still comes through."`
-	MaxWait       time.Duration `yaml:"max_wait" doc:"Longest time a broker holds a fetch waiting for fetch_min_bytes (Kafka's fetch.max.wait.ms)."`
+	FetchMinBytes       spec.ByteSize `yaml:"fetch_min_bytes" doc:"Least data a broker gathers before answering a fetch, unless max_wait passes first (Kafka's fetch.min.bytes)."`
+	FetchMaxBytes       spec.ByteSize `yaml:"fetch_max_bytes" doc:"Most data a broker returns for one fetch, across its partitions (Kafka's fetch.max.bytes). A single record batch larger than this still comes through."`
+	FetchPartitionBytes spec.ByteSize `yaml:"fetch_partition_bytes" doc:"Most data a broker returns for one partition in a fetch (Kafka's max.partition.fetch.bytes). The default, 256KiB, keeps the memory of fetched records small; raise it over slow links. A single record batch larger than this still comes through."`
+	MaxWait             time.Duration `yaml:"max_wait" doc:"Longest time a broker holds a fetch waiting for fetch_min_bytes (Kafka's fetch.max.wait.ms)."`
 
 	CommitInterval         time.Duration `yaml:"commit_interval" doc:"How often the acknowledged offsets are committed to the group. Offsets are also committed when a partition is revoked and on close."`
 	RebalanceTimeout       time.Duration `yaml:"rebalance_timeout" doc:"Longest time the group waits for every member to re-join during a rebalance (Kafka's rebalance.timeout.ms)."`
@@ -48,6 +49,7 @@ func Defaults() Config {
 		MaxPending:             8,
 		FetchMinBytes:          1,
 		FetchMaxBytes:          50 << 20,
+		FetchPartitionBytes:    256 << 10,
 		MaxWait:                500 * time.Millisecond,
 		CommitInterval:         time.Second,
 		RebalanceTimeout:       60 * time.Second,
@@ -101,6 +103,12 @@ func (c Config) Validate() error {
 		errs = append(errs, spec.Errorf("fetch_max_bytes", "expected at least fetch_min_bytes (%s), got %s", c.FetchMinBytes, c.FetchMaxBytes))
 	case c.FetchMaxBytes > math.MaxInt32:
 		errs = append(errs, spec.Errorf("fetch_max_bytes", "expected at most %d bytes, got %s", math.MaxInt32, c.FetchMaxBytes))
+	}
+	switch {
+	case c.FetchPartitionBytes < 1:
+		errs = append(errs, spec.Errorf("fetch_partition_bytes", "expected at least 1B, got %s", c.FetchPartitionBytes))
+	case c.FetchPartitionBytes > math.MaxInt32:
+		errs = append(errs, spec.Errorf("fetch_partition_bytes", "expected at most %d bytes, got %s", math.MaxInt32, c.FetchPartitionBytes))
 	}
 	if c.MaxWait < time.Millisecond {
 		errs = append(errs, spec.Errorf("max_wait", "expected at least 1ms, got %s", c.MaxWait))

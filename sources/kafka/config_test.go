@@ -41,6 +41,8 @@ func TestValidate(t *testing.T) {
 		{"fetch min", func(c *Config) { c.FetchMinBytes = 0 }, "fetch_min_bytes: expected at least 1B"},
 		{"fetch max below min", func(c *Config) { c.FetchMinBytes, c.FetchMaxBytes = 1<<20, 1<<10 }, "fetch_max_bytes: expected at least fetch_min_bytes"},
 		{"fetch max too big", func(c *Config) { c.FetchMaxBytes = 4 << 30 }, "fetch_max_bytes: expected at most"},
+		{"fetch partition zero", func(c *Config) { c.FetchPartitionBytes = 0 }, "fetch_partition_bytes: expected at least 1B"},
+		{"fetch partition too big", func(c *Config) { c.FetchPartitionBytes = 4 << 30 }, "fetch_partition_bytes: expected at most"},
 		{"max wait", func(c *Config) { c.MaxWait = time.Microsecond }, "max_wait: expected at least 1ms"},
 		{"commit interval", func(c *Config) { c.CommitInterval = 0 }, "commit_interval: expected a positive duration"},
 		{"settle above rebalance", func(c *Config) { c.RebalanceSettleTimeout = c.RebalanceTimeout }, "rebalance_settle_timeout: expected a positive duration below rebalance_timeout"},

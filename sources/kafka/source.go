@@ -229,7 +229,7 @@ func (s *Source) saramaConfig() (*sarama.Config, error) {
 	sc.Consumer.Offsets.AutoCommit.Interval = c.CommitInterval
 	sc.Consumer.Fetch.Min = int32(c.FetchMinBytes)
 	sc.Consumer.Fetch.MaxBytes = int32(c.FetchMaxBytes)
-	sc.Consumer.Fetch.Default = min(sc.Consumer.Fetch.Default, sc.Consumer.Fetch.MaxBytes)
+	sc.Consumer.Fetch.Default = min(int32(c.FetchPartitionBytes), sc.Consumer.Fetch.MaxBytes)
 	sc.Consumer.MaxWaitTime = c.MaxWait
 	sc.Consumer.Group.Rebalance.Timeout = c.RebalanceTimeout
 	return sc, nil
