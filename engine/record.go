@@ -3,12 +3,12 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/sluicehq/sluice/engine/codec"
+	"github.com/sluicehq/sluice/engine/field"
 )
 
 // Position is where a record was read: a stream (a Kafka topic and
@@ -30,14 +30,21 @@ func (p Position) String() string {
 
 // Record is one unit of data moving through a pipeline.
 //
-// Key, Value, Headers and Time are what the source read. The structured form
-// of Value is decoded lazily, with the pipeline's codec, the first time Data
-// or Fields is called; a transform that changes it calls SetData, and Bytes
-// then encodes it again for the sinks. Records move by value inside a
-// Batch; call the methods on &b.Records[i] so the decoded form is kept.
+// Key, Value, Headers and Time are what the source read; Value never
+// changes in place (a changed record gets a new Value), so what is read
+// from it may share its bytes. The structured form of Value is decoded
+// lazily, with the pipeline's codec: Values decodes just the top-level
+// fields of a field.Layout (through a codec.Picker, without decoding the
+// rest), Data and Fields decode all of it. A transform changes fields with
+// SetValue, or changes the map Fields returns and calls MarkChanged, or
+// replaces the whole form with SetData; Bytes then encodes the record
+// again for the sinks (by patching Value when only fields set with SetValue
+// changed). Records move by value inside a Batch; call the methods on
+// &b.Records[i] so that what they decode is kept.
 type Record struct {
-	Key     []byte
-	Value   []byte
+	Key   []byte
+	Value []byte
+	// Headers are the record's headers; nil when it has none.
 	Headers map[string]string
 	// Time is the event time if known, else the time the record was read.
 	Time time.Time
@@ -50,17 +57,23 @@ type Record struct {
 	codec   codec.Codec
 	data    any
 	decoded bool // data holds the decoded form of Value
-	dirty   bool // data or partial changed since Value was read or encoded
-	// partial holds the top-level fields View picked from Value, as changed
-	// since, while the record is not decoded in full; picked names every key
-	// looked up, found or not. picked has no spare capacity: it may share
-	// its array with the caller of View.
-	partial map[string]any
-	picked  []string
+	dirty   bool // the fields changed since Value was read or encoded
+	// layout and vals are the fields Values picked, in slot order: while
+	// not decoded, picked from Value and changed since as changed says;
+	// once decoded, a copy of those fields of data, which SetValue keeps
+	// in step. vals never has spare capacity and may share its array with
+	// other records of a batch (PickBatch), so it is replaced, not grown.
+	layout  *field.Layout
+	vals    []field.Value
+	changed uint64 // slots set with SetValue while not decoded
 }
 
+// MaxPicked is the most fields a record picks from its value; a record
+// asked for more is decoded in full.
+const MaxPicked = 64
+
 // NewRecord returns a record holding value, decoded with c when its fields
-// are first needed.
+// are first needed. value must not change afterwards.
 func NewRecord(value []byte, c codec.Codec) Record {
 	return Record{Value: value, codec: c}
 }
@@ -75,20 +88,22 @@ func (r *Record) Codec() codec.Codec { return r.codec }
 
 // Data returns the structured form of the record, decoding Value on first
 // use. A decode error is returned each time Data is called and is not
-// retryable.
+// retryable. The caller may change what Data returns and then calls
+// MarkChanged.
 func (r *Record) Data() (any, error) {
 	if r.decoded {
+		r.layout, r.vals = nil, nil // the caller may change data
 		return r.data, nil
 	}
 	v, err := r.decode()
 	if err != nil {
 		return nil, err
 	}
-	r.data, r.decoded, r.partial, r.picked = v, true, nil, nil
+	r.data, r.decoded, r.layout, r.vals, r.changed = v, true, nil, nil, 0
 	return v, nil
 }
 
-// decode decodes Value and applies what was changed through View.
+// decode decodes Value and applies what was changed with SetValue.
 func (r *Record) decode() (any, error) {
 	if r.codec == nil {
 		return nil, errors.New("record has no codec")
@@ -97,14 +112,17 @@ func (r *Record) decode() (any, error) {
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("decode: %w", err))
 	}
-	if m, ok := v.(map[string]any); ok && r.partial != nil {
-		// The picked fields as they are now: changed, or kept in the types
-		// a transform gave them (a time stays a time once encoded).
-		for _, k := range r.picked {
-			if x, ok := r.partial[k]; ok {
-				m[k] = x
+	if m, ok := v.(map[string]any); ok && r.changed != 0 {
+		// The fields set as they are now, in the types a transform gave
+		// them (a time stays a time once encoded).
+		for i, name := range r.layout.Names() {
+			if r.changed&(1<<i) == 0 {
+				continue
+			}
+			if r.vals[i].Exists() {
+				m[name] = r.vals[i].Any()
 			} else {
-				delete(m, k)
+				delete(m, name)
 			}
 		}
 	}
@@ -130,50 +148,169 @@ func (r *Record) DecodeFields() (map[string]any, error) {
 	return m, nil
 }
 
-// View returns the fields of the record for code that reads, and may set or
-// delete, only the top-level fields named in keys and what is nested in
-// them; nil keys means every field, as Fields. While the record is not
-// decoded and its codec is a codec.Picker, the map holds only those fields
-// (and others that earlier calls picked), decoded from Value without
-// decoding the rest: filtering or enriching a large record then costs a
-// fraction of a full decode. Otherwise it is the map Fields returns. A
-// caller that changes the map calls MarkChanged, as with Fields; Data,
-// Fields and Bytes see the change. The map is valid until the next call of
-// Data, Fields or SetData. keys must not change while the record lives.
-func (r *Record) View(keys []string) (map[string]any, error) {
-	p, ok := r.codec.(codec.Picker)
-	if r.decoded || keys == nil || !ok {
-		return r.Fields()
+// Values returns the record's top-level fields named in want, as the
+// slots of a layout that has every name of want and maybe more, with
+// KindMissing for fields the record lacks. While the record is not decoded
+// and its codec is a codec.Picker, they are picked from Value without
+// decoding the rest, and kept: later calls for the same or fewer fields
+// cost next to nothing. Otherwise the record is decoded in full and the
+// values are read from that. A value that is not a well-formed object
+// fails as Fields fails. The caller must not change the slice; SetValue
+// changes a field. The result is valid until the next call of a method of
+// r other than Values with a layout it already has, Bytes and SetValue.
+func (r *Record) Values(want *field.Layout) (*field.Layout, []field.Value, error) {
+	if r.layout != nil && r.layout.Contains(want) {
+		return r.layout, r.vals, nil
 	}
-	missing := keys
-	if r.partial == nil {
-		r.partial = make(map[string]any, len(keys)+2)
-	} else {
-		missing = nil
-		for _, k := range keys {
-			if !slices.Contains(r.picked, k) {
-				missing = append(missing, k)
+	u := want
+	if r.layout != nil {
+		u = r.layout.Union(want)
+	}
+	if r.decoded {
+		m, ok := r.data.(map[string]any)
+		if !ok {
+			return nil, nil, Permanent(fmt.Errorf("record value is %s, not an object", kindOf(r.data)))
+		}
+		vals := make([]field.Value, u.Len())
+		for i, name := range u.Names() {
+			if x, ok := m[name]; ok {
+				vals[i] = field.FromAny(x)
 			}
 		}
-		if missing == nil {
-			return r.partial, nil
+		r.layout, r.vals = u, vals
+		return u, vals, nil
+	}
+	p, ok := r.codec.(codec.Picker)
+	if !ok || u.Len() > MaxPicked {
+		if _, err := r.Fields(); err != nil {
+			return nil, nil, err
+		}
+		return r.Values(want)
+	}
+	vals := make([]field.Value, u.Len())
+	need := uint64(1)<<u.Len() - 1
+	if u.Len() == MaxPicked {
+		need = ^uint64(0)
+	}
+	var changed uint64
+	if r.layout != nil {
+		for i, name := range r.layout.Names() {
+			j, _ := u.Index(name)
+			vals[j] = r.vals[i]
+			need &^= 1 << j
+			if r.changed&(1<<i) != 0 {
+				changed |= 1 << j
+			}
 		}
 	}
-	if err := p.Pick(r.Value, missing, r.partial); err != nil {
+	if err := p.PickValues(r.Value, u, need, vals); err != nil {
 		// Decoding in full says what is wrong, in the words Fields uses.
-		return r.Fields()
+		if _, ferr := r.Fields(); ferr != nil {
+			return nil, nil, ferr
+		}
+		return r.Values(want)
 	}
-	if r.picked == nil {
-		r.picked = slices.Clip(missing)
-	} else {
-		r.picked = slices.Clip(append(r.picked, missing...))
-	}
-	return r.partial, nil
+	r.layout, r.vals, r.changed = u, vals, changed
+	return u, vals, nil
 }
 
-// Fields returns the structured form as an object, the environment that
-// expressions are evaluated against. It fails when the value is not an
-// object.
+// PickBatch picks the fields of l from every record of b that has none
+// picked yet, as Values does, holding all their values in one allocation.
+// A record whose value does not pick is left alone: its error comes back
+// from the first Values or Fields called on it.
+func PickBatch(b Batch, l *field.Layout) {
+	c := codecOf(b)
+	p, ok := c.(codec.Picker)
+	if !ok || l.Len() == 0 || l.Len() > MaxPicked {
+		return
+	}
+	n := l.Len()
+	all := uint64(1)<<n - 1
+	if n == MaxPicked {
+		all = ^uint64(0)
+	}
+	arena := make([]field.Value, n*len(b.Records))
+	for i := range b.Records {
+		r := &b.Records[i]
+		if r.layout != nil || r.decoded || r.codec != c {
+			continue
+		}
+		vals := arena[i*n : (i+1)*n : (i+1)*n]
+		if err := p.PickValues(r.Value, l, all, vals); err != nil {
+			clear(vals)
+			continue
+		}
+		r.layout, r.vals = l, vals
+	}
+}
+
+// codecOf returns the codec of b's first record, nil if b is empty.
+func codecOf(b Batch) codec.Codec {
+	if len(b.Records) == 0 {
+		return nil
+	}
+	return b.Records[0].codec
+}
+
+// SetValue sets the field in slot i of l to v; a missing v removes the
+// field. l is the layout Values returned, and the slice it returned sees
+// the change.
+func (r *Record) SetValue(l *field.Layout, i int, v field.Value) {
+	if l != r.layout {
+		// Not what Values returned last: find the field where it is now.
+		name := l.Name(i)
+		var err error
+		if l, _, err = r.Values(l); err != nil {
+			return
+		}
+		i, _ = l.Index(name)
+	}
+	r.vals[i] = v
+	r.dirty = true
+	if !r.decoded {
+		r.changed |= 1 << i
+		return
+	}
+	m := r.data.(map[string]any) // Values checked it
+	if v.Exists() {
+		m[l.Name(i)] = v.Any()
+	} else {
+		delete(m, l.Name(i))
+	}
+}
+
+// View returns the record's top-level fields named in keys in a new map,
+// read with Values; nil keys means every field, as Fields. The map is a
+// copy, except with nil keys: changing it does not change the record.
+func (r *Record) View(keys []string) (map[string]any, error) {
+	if keys == nil {
+		return r.Fields()
+	}
+	return r.ViewInto(keys, make(map[string]any, len(keys)))
+}
+
+// ViewInto is View into scratch, which it clears first and returns, for a
+// reader that renders many records one after the other.
+func (r *Record) ViewInto(keys []string, scratch map[string]any) (map[string]any, error) {
+	if keys == nil {
+		return r.Fields()
+	}
+	l, vals, err := r.Values(field.NewLayout(keys...))
+	if err != nil {
+		return nil, err
+	}
+	clear(scratch)
+	for _, k := range keys {
+		if i, ok := l.Index(k); ok && vals[i].Exists() {
+			scratch[k] = vals[i].Any()
+		}
+	}
+	return scratch, nil
+}
+
+// Fields returns the structured form as an object, decoding it in full. It
+// fails when the value is not an object. The caller may change the map
+// and then calls MarkChanged.
 func (r *Record) Fields() (map[string]any, error) {
 	v, err := r.Data()
 	if err != nil {
@@ -186,46 +323,11 @@ func (r *Record) Fields() (map[string]any, error) {
 	return m, nil
 }
 
-// ViewInto is View for a reader that does not keep what it reads, such as
-// a sink rendering an object path: fields that View would pick from Value
-// and keep in the record are picked into scratch instead, which is cleared
-// first and returned. Fields the record already holds (decoded, or picked
-// and maybe changed) are read from the record. The result is valid until
-// scratch is used again; the caller must not change it.
-func (r *Record) ViewInto(keys []string, scratch map[string]any) (map[string]any, error) {
-	p, ok := r.codec.(codec.Picker)
-	if r.decoded || keys == nil || !ok {
-		return r.Fields()
-	}
-	missing := keys
-	if r.partial != nil {
-		missing = nil
-		for _, k := range keys {
-			if !slices.Contains(r.picked, k) {
-				missing = append(missing, k)
-			}
-		}
-		if missing == nil {
-			return r.partial, nil
-		}
-	}
-	clear(scratch)
-	if err := p.Pick(r.Value, missing, scratch); err != nil {
-		return r.Fields()
-	}
-	for _, k := range keys {
-		if v, ok := r.partial[k]; ok {
-			scratch[k] = v
-		}
-	}
-	return scratch, nil
-}
-
 // SetData replaces the structured form of the record. Bytes encodes it
 // again when a sink asks for it. A transform that changes the map returned
 // by Fields in place calls MarkChanged instead.
 func (r *Record) SetData(v any) {
-	r.data, r.decoded, r.dirty, r.partial, r.picked = v, true, true, nil, nil
+	r.data, r.decoded, r.dirty, r.layout, r.vals, r.changed = v, true, true, nil, nil, 0
 }
 
 // MarkChanged records that the structured form was changed in place.
@@ -233,8 +335,8 @@ func (r *Record) MarkChanged() { r.dirty = true }
 
 // Bytes returns the encoded value of the record: Value as read, unless the
 // structured form was changed, in which case it is encoded with the codec.
-// A record changed only through View is re-encoded without being decoded in
-// full when the codec is a codec.Patcher.
+// A record changed only through SetValue is encoded again without being
+// decoded in full when the codec is a codec.Patcher.
 func (r *Record) Bytes() ([]byte, error) {
 	if !r.dirty {
 		return r.Value, nil
@@ -243,12 +345,12 @@ func (r *Record) Bytes() ([]byte, error) {
 		return nil, errors.New("record has no codec")
 	}
 	if p, ok := r.codec.(codec.Patcher); ok && !r.decoded {
-		b, err := p.Patch(nil, r.Value, r.picked, r.partial)
+		b, err := p.PatchValues(nil, r.Value, r.layout, r.vals, r.changed)
 		if err != nil {
 			return nil, Permanent(fmt.Errorf("encode: %w", err))
 		}
-		// The picked fields now agree with Value; they stay picked, so
-		// that their values keep the types transforms gave them.
+		// The changed fields now agree with Value; they stay marked, so
+		// that they keep the types transforms gave them.
 		r.Value, r.dirty = b, false
 		return b, nil
 	}
@@ -271,9 +373,7 @@ func (r *Record) Bytes() ([]byte, error) {
 // copies no data.
 func (r *Record) Share() Record {
 	c := *r
-	if r.partial != nil {
-		c.partial = maps.Clone(r.partial)
-	}
+	c.vals = slices.Clone(r.vals)
 	return c
 }
 
@@ -291,8 +391,14 @@ func (r *Record) Clone() Record {
 	if r.decoded {
 		c.data = deepCopy(r.data)
 	}
-	if r.partial != nil {
-		c.partial = deepCopy(r.partial).(map[string]any)
+	if r.vals != nil {
+		c.vals = make([]field.Value, len(r.vals))
+		for i, v := range r.vals {
+			if v.Kind() == field.KindAny {
+				v = field.OfAny(deepCopy(v.AnyValue()))
+			}
+			c.vals[i] = v
+		}
 	}
 	return c
 }

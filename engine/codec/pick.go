@@ -1,32 +1,42 @@
 package codec
 
 import (
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
+	"strings"
 	"unicode/utf8"
+	"unsafe"
+
+	"github.com/sluicehq/sluice/engine/field"
 )
 
 // Picker is implemented by codecs that can decode some top-level fields of
-// an object without decoding the rest of it. The engine uses it to evaluate
-// expressions that read a few fields of a large record.
+// an object without decoding the rest of it. The engine uses it to give
+// expressions the few fields they read from a large record.
 type Picker interface {
-	// Pick decodes the values of the top-level keys of the object in data
-	// that are named in keys, as Decode would decode them, and stores them
-	// in dst; keys that data lacks are not stored. A later duplicate key
-	// wins, as in Decode. Pick checks the whole input as Decode does: it
-	// fails where Decode fails or gives something other than an object,
-	// though its error need not say why (Decode's does). On error dst may
-	// hold some of the keys. The values share no memory with data.
-	Pick(data []byte, keys []string, dst map[string]any) error
+	// PickValues decodes the values of the top-level keys of the object in
+	// data whose slot in l is set in want (bit i for slot i; l has at most
+	// 64 names) and stores each in dst[slot], as Decode would decode it:
+	// strings, numbers, bools and null get their own kinds, objects and
+	// arrays are KindAny holding map[string]any and []any. Slots of keys
+	// data lacks are left alone. A later duplicate key wins, as in Decode.
+	// PickValues checks the whole input as Decode does: it fails where
+	// Decode fails or gives something other than an object, though its
+	// error need not say why (Decode's does). On error dst may hold some
+	// of the keys. Strings may share data's bytes, which must therefore
+	// never change afterwards; nothing else does.
+	PickValues(data []byte, l *field.Layout, want uint64, dst []field.Value) error
 }
 
-// errPick is the error of Pick on input that is not a well-formed object;
-// Decode of the same input says what is wrong with it.
+// errPick is the error of PickValues on input that is not a well-formed
+// object; Decode of the same input says what is wrong with it.
 var errPick = errors.New("json: not a well-formed object")
 
-// Pick implements Picker. Where sonic falls back to encoding/json it decodes
-// the whole object.
-func (c jsonCodec) Pick(data []byte, keys []string, dst map[string]any) error {
+// PickValues implements Picker. Where sonic falls back to encoding/json it
+// decodes the whole object.
+func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []field.Value) error {
 	if c.portable {
 		v, err := c.Decode(data)
 		if err != nil {
@@ -36,9 +46,9 @@ func (c jsonCodec) Pick(data []byte, keys []string, dst map[string]any) error {
 		if !ok {
 			return errPick
 		}
-		for _, k := range keys {
-			if x, ok := m[k]; ok {
-				dst[k] = x
+		for i, name := range l.Names() {
+			if x, ok := m[name]; ok && want&(1<<i) != 0 {
+				dst[i] = field.FromAny(x)
 			}
 		}
 		return nil
@@ -51,10 +61,6 @@ func (c jsonCodec) Pick(data []byte, keys []string, dst map[string]any) error {
 	if i < len(data) && data[i] == '}' {
 		return endOfValue(data, i+1)
 	}
-	var (
-		text string // a copy of data, made for the first plain string picked
-		err  error
-	)
 	for {
 		if i >= len(data) || data[i] != '"' {
 			return errPick
@@ -63,37 +69,35 @@ func (c jsonCodec) Pick(data []byte, keys []string, dst map[string]any) error {
 		if end < 0 {
 			return errPick
 		}
-		want := matchKey(data[i:end], plain, keys)
+		slot := -1
+		if plain {
+			slot = l.Lookup(data[i+1 : end-1])
+		} else {
+			slot = lookupEscaped(l, data[i:end])
+		}
+		if slot >= 0 && want&(1<<slot) == 0 {
+			slot = -1
+		}
 		i = skipBlank(data, end)
 		if i >= len(data) || data[i] != ':' {
 			return errPick
 		}
 		i = skipBlank(data, i+1)
-		start := i
-		plainValue := false
-		if i < len(data) && data[i] == '"' {
-			i, plainValue = scanString(data, i)
-		} else {
-			i = skipValue(data, i, 1)
-		}
-		if i < 0 {
+		if i >= len(data) {
 			return errPick
 		}
-		if want >= 0 {
-			var v any
-			if plainValue && len(keys) > 2 {
-				// Plain strings are cut from one copy of data, so that
-				// picking several costs one allocation and not one each.
-				if text == "" {
-					text = string(data)
-				}
-				v = text[start+1 : i-1]
-			} else if plainValue {
-				v = string(data[start+1 : i-1])
-			} else if v, err = c.decodeValue(data[start:i]); err != nil {
+		if slot < 0 {
+			i = skipValue(data, i, 1)
+			if i < 0 {
+				return errPick
+			}
+		} else {
+			var v field.Value
+			var err error
+			if v, i, err = c.pickValue(data, i); err != nil {
 				return err
 			}
-			dst[keys[want]] = v
+			dst[slot] = v
 		}
 		i = skipBlank(data, i)
 		if i >= len(data) {
@@ -110,36 +114,117 @@ func (c jsonCodec) Pick(data []byte, keys []string, dst map[string]any) error {
 	}
 }
 
+// pickValue decodes the value at data[i], which is not past the end, and
+// returns it with the offset just past it.
+func (c jsonCodec) pickValue(data []byte, i int) (field.Value, int, error) {
+	switch ch := data[i]; {
+	case ch == '"':
+		end, plain := scanString(data, i)
+		if end < 0 {
+			return field.Value{}, 0, errPick
+		}
+		if plain {
+			return field.String(unsafe.String(&data[i+1], end-i-2)), end, nil
+		}
+		var s string
+		if err := sonicAPI.UnmarshalFromString(string(data[i:end]), &s); err != nil {
+			return field.Value{}, 0, describe(data[i:end], err)
+		}
+		return field.String(s), end, nil
+	case ch == 't':
+		return literal(field.Bool(true), skipLiteral(data, i, "true"))
+	case ch == 'f':
+		return literal(field.Bool(false), skipLiteral(data, i, "false"))
+	case ch == 'n':
+		return literal(field.Null(), skipLiteral(data, i, "null"))
+	case ch == '{' || ch == '[':
+		end := skipValue(data, i, 1)
+		if end < 0 {
+			return field.Value{}, 0, errPick
+		}
+		v, err := c.Decode(data[i:end])
+		if err != nil {
+			return field.Value{}, 0, err
+		}
+		return field.OfAny(v), end, nil
+	}
+	return pickNumber(data, i)
+}
+
+func literal(v field.Value, end int) (field.Value, int, error) {
+	if end < 0 {
+		return field.Value{}, 0, errPick
+	}
+	return v, end, nil
+}
+
+// pickNumber decodes the number at data[i]: an int64 when it is written
+// without a fraction or exponent and fits, else a float64.
+func pickNumber(data []byte, i int) (field.Value, int, error) {
+	j, neg := i, false
+	if data[j] == '-' {
+		neg = true
+		j++
+	}
+	// Up to 18 digits cannot overflow an int64: the common case, without
+	// strconv.
+	var n int64
+	k := j
+	for k < len(data) && k-j < 19 && data[k] >= '0' && data[k] <= '9' {
+		n = n*10 + int64(data[k]-'0')
+		k++
+	}
+	if d := k - j; d > 0 && d < 19 && (d == 1 || data[j] != '0') {
+		if k >= len(data) || (data[k] != '.' && data[k] != 'e' && data[k] != 'E' && (data[k] < '0' || data[k] > '9')) {
+			if neg {
+				n = -n
+			}
+			return field.Int(n), k, nil
+		}
+	}
+	end := i
+	for end < len(data) {
+		if c := data[end]; (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
+			break
+		}
+		end++
+	}
+	num := data[i:end]
+	if !validNumber(num) {
+		return field.Value{}, 0, errPick
+	}
+	s := unsafe.String(&num[0], len(num))
+	if !strings.ContainsAny(s, ".eE") {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return field.Int(n), end, nil
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return field.Value{}, 0, syntaxError(0, "number "+s+" out of range")
+	}
+	return field.Float(f), end, nil
+}
+
+// lookupEscaped returns the slot in l of the quoted key q, which has
+// escapes or non-ASCII bytes, -1 if l lacks it or it does not decode.
+func lookupEscaped(l *field.Layout, q []byte) int {
+	var s string
+	if err := sonicAPI.UnmarshalFromString(string(q), &s); err != nil {
+		return -1 // the caller's decode of the object reports it
+	}
+	if i, ok := l.Index(s); ok {
+		return i
+	}
+	return -1
+}
+
 // endOfValue checks that only white space follows offset i.
 func endOfValue(data []byte, i int) error {
 	if nonBlank(data, int64(i)) >= 0 {
 		return errPick
 	}
 	return nil
-}
-
-// matchKey returns the index in keys of the quoted key q, -1 if it is not
-// there. plain is what scanString said of q.
-func matchKey(q []byte, plain bool, keys []string) int {
-	raw := q[1 : len(q)-1]
-	if plain {
-		for k, want := range keys {
-			if string(raw) == want {
-				return k
-			}
-		}
-		return -1
-	}
-	var s string
-	if err := sonicAPI.UnmarshalFromString(string(q), &s); err != nil {
-		return -1 // the caller's decode of the object reports it
-	}
-	for k, want := range keys {
-		if s == want {
-			return k
-		}
-	}
-	return -1
 }
 
 // decodeValue decodes one JSON value that skipValue delimited.
@@ -257,18 +342,44 @@ func skipBlank(data []byte, i int) int {
 
 // scanString is skipString that also reports whether the inside of the
 // string is plain: no escape and only ASCII, so that it reads as written.
+// It looks at eight bytes at a time.
 func scanString(data []byte, i int) (end int, plain bool) {
-	for j := i + 1; j < len(data); j++ {
+	j := i + 1
+	for ; j+8 <= len(data); j += 8 {
+		if m := special(binary.LittleEndian.Uint64(data[j:])); m != 0 {
+			j += bits.TrailingZeros64(m) / 8
+			if data[j] == '"' {
+				return j + 1, true
+			}
+			return skipString(data, i), false
+		}
+	}
+	for ; j < len(data); j++ {
 		c := data[j]
 		if c == '"' {
 			return j + 1, true
 		}
 		if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
-			end = skipString(data, i)
-			return end, false
+			return skipString(data, i), false
 		}
 	}
 	return -1, false
+}
+
+// Masks for special.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// special returns a word whose lowest set bit is the high bit of the first
+// byte of w (in memory order) that ends or complicates a string: a quote,
+// a backslash, a control character or a byte of a multi-byte character.
+// Bits above it may be set falsely.
+func special(w uint64) uint64 {
+	quote := w ^ (ones * '"')
+	backslash := w ^ (ones * '\\')
+	return (((quote-ones)&^quote)|((backslash-ones)&^backslash)|((w-ones*0x20)&^w))&highs | w&highs
 }
 
 // skipValue returns the offset just past the JSON value that starts at
@@ -403,99 +514,3 @@ func skipContainer(data []byte, i int, depth int) int {
 		}
 	}
 }
-
-var _ Picker = jsonCodec{}
-
-// Patcher is implemented by codecs that can encode an object again with
-// some top-level fields changed, without decoding the rest of it.
-type Patcher interface {
-	// Patch appends to dst the object in data, which Pick accepts, with
-	// every top-level key named in keys set to its value in fields, or
-	// removed where fields lacks it. The other members are copied as they
-	// are and in their order; the keys named follow, in the order of keys.
-	// On error it returns dst unchanged.
-	Patch(dst, data []byte, keys []string, fields map[string]any) ([]byte, error)
-}
-
-// Patch implements Patcher.
-func (c jsonCodec) Patch(dst, data []byte, keys []string, fields map[string]any) ([]byte, error) {
-	orig := dst
-	i := skipBlank(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return orig, errPick
-	}
-	dst = append(dst, '{')
-	first := true
-	i = skipBlank(data, i+1)
-	for i < len(data) && data[i] != '}' {
-		kstart := i
-		end, plain := scanString(data, i)
-		if end < 0 {
-			return orig, errPick
-		}
-		changed := matchKey(data[kstart:end], plain, keys) >= 0
-		i = skipBlank(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return orig, errPick
-		}
-		vstart := skipBlank(data, i+1)
-		vend := skipValue(data, vstart, 1)
-		if vend < 0 {
-			return orig, errPick
-		}
-		if !changed {
-			if !first {
-				dst = append(dst, ',')
-			}
-			dst = append(append(append(dst, data[kstart:end]...), ':'), data[vstart:vend]...)
-			first = false
-		}
-		i = skipBlank(data, vend)
-		if i < len(data) && data[i] == ',' {
-			i = skipBlank(data, i+1)
-		}
-	}
-	if i >= len(data) {
-		return orig, errPick
-	}
-	var err error
-	for _, k := range keys {
-		v, ok := fields[k]
-		if !ok {
-			continue
-		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		if dst, err = c.appendValue(dst, k); err != nil {
-			return orig, err
-		}
-		dst = append(dst, ':')
-		if dst, err = c.appendValue(dst, v); err != nil {
-			return orig, err
-		}
-	}
-	return append(dst, '}'), nil
-}
-
-// appendValue appends v as Encode writes it, quoting plain strings itself.
-func (c jsonCodec) appendValue(dst []byte, v any) ([]byte, error) {
-	if s, ok := v.(string); ok && plainText(s) {
-		return append(append(append(dst, '"'), s...), '"'), nil
-	}
-	return c.AppendEncode(dst, v)
-}
-
-// plainText reports whether s is printable ASCII with no quote or
-// backslash, which JSON writes as it is.
-func plainText(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-var _ Patcher = jsonCodec{}

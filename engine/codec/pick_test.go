@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"maps"
 	"reflect"
+	"slices"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/engine/field"
 )
 
 func TestPick(t *testing.T) {
@@ -13,9 +16,9 @@ func TestPick(t *testing.T) {
 	event := []byte(`{"event_id":"g1-7","event":"kill","ts":"2026-11-25T00:00:01.500Z","player_id":1234,` +
 		`"region":"eu-west","latency_ms":42.5,"device":{"os":"pc","ver":"17.1"},"tags":["a","b"],"ok":true,"gone":null,` +
 		`"big":12345678901234567890,"esc":"a\"b\\u00e9","ev\u0065nt2":"escaped key","event":"kill2"}`)
-	dst := map[string]any{}
 	keys := []string{"event", "latency_ms", "player_id", "device", "tags", "ok", "gone", "big", "esc", "event2", "missing"}
-	if err := c.Pick(event, keys, dst); err != nil {
+	dst, err := pick(c, event, keys)
+	if err != nil {
 		t.Fatal(err)
 	}
 	full, err := c.Decode(event)
@@ -47,7 +50,7 @@ func TestPickRejects(t *testing.T) {
 		`{a:1}`, `{"a":{"b":1]}`, `{"z":01,"a":1}`, `{"z":[1,,2],"a":1}`, `{"z":"\q","a":1}`, `{"z":{"x" 1},"a":1}`,
 		`{"z":1e999,"a":1}`, `{"z":nul,"a":1}`, `{"z":"\u12G4","a":1}`, `{"z":[1 2],"a":1}`,
 	} {
-		err := c.Pick([]byte(in), []string{"a"}, map[string]any{})
+		_, err := pick(c, []byte(in), []string{"a"})
 		if err == nil {
 			t.Errorf("Pick(%q) accepted it", in)
 		}
@@ -57,6 +60,36 @@ func TestPickRejects(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pick picks keys from data with PickValues and returns them as a map, as
+// Decode would have them.
+func pick(c jsonCodec, data []byte, keys []string) (map[string]any, error) {
+	l := field.NewLayout(keys...)
+	vals := make([]field.Value, l.Len())
+	if err := c.PickValues(data, l, ^uint64(0), vals); err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	for i, v := range vals {
+		if v.Exists() {
+			m[l.Name(i)] = v.Any()
+		}
+	}
+	return m, nil
+}
+
+// patch patches data with changes, a nil value removing a key.
+func patch(c jsonCodec, dst, data []byte, changes map[string]any) ([]byte, error) {
+	names := slices.Collect(maps.Keys(changes))
+	l := field.NewLayout(names...)
+	vals := make([]field.Value, l.Len())
+	for i, n := range l.Names() {
+		if changes[n] != nil {
+			vals[i] = field.FromAny(changes[n])
+		}
+	}
+	return c.PatchValues(dst, data, l, vals, 1<<l.Len()-1)
 }
 
 func mustDecode(c jsonCodec, in string) any {
@@ -76,8 +109,7 @@ func FuzzPick(f *testing.F) {
 	c := jsonCodec{}
 	f.Fuzz(func(t *testing.T, data []byte, key string) {
 		keys := []string{key, "a", "b", "c"}
-		dst := map[string]any{}
-		perr := c.Pick(data, keys, dst)
+		dst, perr := pick(c, data, keys)
 		v, derr := c.Decode(data)
 		m, isObject := v.(map[string]any)
 		if derr != nil || !isObject {
@@ -99,7 +131,10 @@ func FuzzPick(f *testing.F) {
 		// Patch: set key and "new", remove "b"; the result decodes to the
 		// object with those changes.
 		changes := map[string]any{key: "set \"here\"", "new": int64(7), "nested": map[string]any{"x": []any{1.5, nil}}}
-		patched, err := c.Patch([]byte("prefix"), data, []string{key, "b", "new", "nested"}, changes)
+		if key != "b" {
+			changes["b"] = nil
+		}
+		patched, err := patch(c, []byte("prefix"), data, changes)
 		if err != nil {
 			t.Fatalf("Patch(%q): %v", data, err)
 		}
@@ -111,7 +146,11 @@ func FuzzPick(f *testing.F) {
 			t.Fatalf("Patch(%q) = %q, which does not decode: %v", data, patched, err)
 		}
 		delete(m, "b")
-		maps.Copy(m, changes)
+		for k, v := range changes {
+			if v != nil {
+				m[k] = v
+			}
+		}
 		if !utf8.ValidString(key) {
 			return // encoded as U+FFFD: not the key that was set
 		}
@@ -127,13 +166,14 @@ func FuzzPick(f *testing.F) {
 func BenchmarkPick(b *testing.B) {
 	event := []byte(`{"event_id":"g1-12345","event":"match_start","ts":"2026-11-25T00:00:01.500Z","player_id":1234,"match_id":70061,` +
 		`"region":"eu-west","platform":"pc","latency_ms":42.5,"score":1234,"level":12,"device":{"os":"pc","ver":"17.1"}}`)
-	keys := []string{"day", "event", "latency_ms", "region", "ts"}
+	l := field.NewLayout("day", "event", "latency_ms", "region", "ts")
 	c := jsonCodec{}
 	b.SetBytes(int64(len(event)))
 	b.ReportAllocs()
+	dst := make([]field.Value, l.Len())
 	for b.Loop() {
-		dst := make(map[string]any, 8)
-		if err := c.Pick(event, keys, dst); err != nil {
+		clear(dst)
+		if err := c.PickValues(event, l, ^uint64(0), dst); err != nil {
 			b.Fatal(err)
 		}
 	}

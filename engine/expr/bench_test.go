@@ -2,6 +2,8 @@ package expr
 
 import (
 	"testing"
+
+	"github.com/sluicehq/sluice/engine/field"
 )
 
 // benchRecord is a typical decoded game-telemetry record of ten fields.
@@ -116,6 +118,48 @@ func BenchmarkTemplateField(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if buf, err = t.AppendRender(buf[:0], rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchEvalValues measures EvalValues on the fields of benchRecord.
+func benchEvalValues(b *testing.B, src string) {
+	p, err := Compile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, vals := valuesOf(p, benchRecord())
+	var a field.Arena
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.EvalValues(l, vals, &a); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValuesFilter, BenchmarkValuesSetDay and BenchmarkValuesSetUpper
+// are BenchmarkFilter, BenchmarkSetDayFormatTime and BenchmarkSetUpper on
+// field values (the fast path) instead of a map.
+func BenchmarkValuesFilter(b *testing.B) {
+	benchEvalValues(b, `event != "heartbeat" && latency_ms < 5000`)
+}
+
+func BenchmarkValuesSetDay(b *testing.B) { benchEvalValues(b, `format_time(ts, "2006-01-02")`) }
+
+func BenchmarkValuesSetUpper(b *testing.B) { benchEvalValues(b, `upper(region)`) }
+
+// BenchmarkValuesFilterBool is BenchmarkValuesFilter with EvalValuesBool.
+func BenchmarkValuesFilterBool(b *testing.B) {
+	p, err := Compile(`event != "heartbeat" && latency_ms < 5000`, AsBool())
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, vals := valuesOf(p, benchRecord())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.EvalValuesBool(l, vals); err != nil {
 			b.Fatal(err)
 		}
 	}

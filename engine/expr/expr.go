@@ -5,12 +5,14 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/sluicehq/sluice/engine/field"
 	"github.com/sluicehq/sluice/engine/spec"
 )
 
@@ -24,9 +26,14 @@ type Program struct {
 	// "day" or `$env["type"]`, so templates can read it without the VM.
 	field string
 	// reads lists the top-level fields the expression reads; anyField is
-	// set when it may read others, through $env.
+	// set when it may read others, through $env. layout is the layout of
+	// reads, nil with anyField.
 	reads    []string
 	anyField bool
+	layout   *field.Layout
+	// bindings are the program compiled for the layouts it was evaluated
+	// with (EvalValues), a short list replaced whole when one is added.
+	bindings atomic.Pointer[[]*binding]
 }
 
 // Option changes how Compile compiles an expression.
@@ -70,7 +77,11 @@ func Compile(src string, opts ...Option) (*Program, error) {
 		}
 	}
 	reads, anyField := fieldsRead(node)
-	return &Program{src: src, prog: prog, asBool: c.asBool, field: fieldOf(node), reads: reads, anyField: anyField}, nil
+	p := &Program{src: src, prog: prog, asBool: c.asBool, field: fieldOf(node), reads: reads, anyField: anyField}
+	if !anyField {
+		p.layout = field.NewLayout(reads...)
+	}
+	return p, nil
 }
 
 // Fields returns the top-level record fields the expression reads, sorted,

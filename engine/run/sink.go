@@ -10,15 +10,14 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
-	"github.com/sluicehq/sluice/engine/batch"
 )
 
-// item is one record on its way to a sink, with the flight it belongs to.
-// The record belongs to this sink alone (the router copies records going
-// to several sinks) until the item is settled.
-type item struct {
-	rec *engine.Record
-	f   *flight
+// chunk is records of one flight on their way to a sink. The records
+// belong to this sink alone (the router copies records going to several
+// sinks) until they are settled.
+type chunk struct {
+	recs []engine.Record
+	f    *flight
 }
 
 // sinkStage batches the records routed to one sink and writes the batches
@@ -27,17 +26,14 @@ type sinkStage struct {
 	r           *Runner
 	inst        *engine.SinkInstance
 	dlq         bool
-	concurrency int         // writers; 1 for a sink that keeps positions
-	in          chan []item // the records the router sends, a batch at a time
+	concurrency int        // writers; 1 for a sink that keeps positions
+	in          chan chunk // the records the router sends, a flight's at a time
 	m           *boundary
 	written     atomic.Int64
 	retried     atomic.Int64
 	// pressure asks the batcher to flush what it holds now.
 	pressure chan struct{}
 	writing  atomic.Int32 // batches being written
-	// whenFields lists the fields inst.When reads, for Record.View; nil
-	// when it may read any.
-	whenFields []string
 }
 
 func newSinkStage(r *Runner, si *engine.SinkInstance, dlq bool) *sinkStage {
@@ -51,28 +47,39 @@ func newSinkStage(r *Runner, si *engine.SinkInstance, dlq bool) *sinkStage {
 		r:    r,
 		inst: si,
 		dlq:  dlq,
-		in:   make(chan []item, capacity),
+		in:   make(chan chunk, capacity),
 
 		concurrency: si.Concurrency,
 		m:           newBoundary(r.metrics.For(component, engine.KindSink)),
 
 		pressure: make(chan struct{}, 1),
-
-		whenFields: whenFields(si),
 	}
 }
 
-// whenFields returns the fields si's when reads, never nil, or nil when it
-// may read any field or there is no when.
-func whenFields(si *engine.SinkInstance) []string {
-	if si.When == nil {
-		return nil
+// when evaluates the sink's when on rec.
+func (s *sinkStage) when(rec *engine.Record) (bool, error) {
+	l := s.inst.When.Layout()
+	if l == nil {
+		fields, err := rec.Fields()
+		if err != nil {
+			return false, err
+		}
+		return s.inst.When.EvalBool(fields)
 	}
-	fields, exact := si.When.Fields()
-	if !exact {
-		return nil
+	l, vals, err := rec.Values(l)
+	if err != nil {
+		return false, err
 	}
-	return append([]string{}, fields...)
+	return s.inst.When.EvalValuesBool(l, vals)
+}
+
+// send hands c to the sink's batcher; on a hard stop c is dropped,
+// unacknowledged.
+func (s *sinkStage) send(ctx context.Context, c chunk) {
+	select {
+	case s.in <- c:
+	case <-ctx.Done():
+	}
 }
 
 // askFlush asks the batcher to flush what it holds; it never blocks.
@@ -93,30 +100,29 @@ func (s *sinkStage) name() string {
 // run batches s.in until it is closed and writes the batches; it returns
 // once every batch has been written or given up on.
 func (s *sinkStage) run(ctx context.Context) {
-	writes := make(chan []item)
+	writes := make(chan []chunk)
 	var wg sync.WaitGroup
 	for range s.concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for items := range writes {
+			var buf []engine.Record // reused: Write keeps no batch
+			for chunks := range writes {
 				s.writing.Add(1)
-				s.write(ctx, items)
+				buf = s.write(ctx, chunks, buf)
 				s.writing.Add(-1)
 			}
 		}()
 	}
-	size := func(it item) int { return len(it.rec.Value) + len(it.rec.Key) }
-	b := batch.New(s.inst.Batch, size)
-	send := func(items []item) bool {
+	send := func(chunks []chunk) bool {
 		select {
-		case writes <- items:
+		case writes <- chunks:
 			return true
 		case <-ctx.Done():
 			return false
 		}
 	}
-	s.batchLoop(ctx, b, send)
+	s.batchLoop(ctx, newBatcher(s.inst.Batch), send)
 	close(writes)
 	wg.Wait()
 }
@@ -125,30 +131,28 @@ func (s *sinkStage) run(ctx context.Context) {
 // the batch period has passed, when the runner reports back-pressure (the
 // source is waiting for acknowledgements, so waiting longer for a fuller
 // batch would only stall the pipeline), and once more when s.in is closed.
-func (s *sinkStage) batchLoop(ctx context.Context, b *batch.Batcher[item], send func([]item) bool) {
+func (s *sinkStage) batchLoop(ctx context.Context, b *batcher, send func([]chunk) bool) {
 	for {
 		select {
-		case items, ok := <-s.in:
+		case c, ok := <-s.in:
 			if !ok {
-				if rest := b.Flush(); rest != nil {
+				if rest := b.flush(); rest != nil {
 					send(rest)
 				}
 				return
 			}
-			for _, it := range items {
-				if full := b.Add(it); full != nil && !send(full) {
-					return
-				}
+			if !b.add(c, send) {
+				return
 			}
-		case <-b.Timer():
-			if rest := b.Flush(); rest != nil && !send(rest) {
+		case <-b.timer():
+			if rest := b.flush(); rest != nil && !send(rest) {
 				return
 			}
 		case <-s.pressure:
 			// Only an idle sink flushes early: a busy one is the bottleneck,
 			// and fuller batches serve it better.
 			if s.writing.Load() == 0 {
-				if rest := b.Flush(); rest != nil && !send(rest) {
+				if rest := b.flush(); rest != nil && !send(rest) {
 					return
 				}
 			}
@@ -158,17 +162,23 @@ func (s *sinkStage) batchLoop(ctx context.Context, b *batch.Batcher[item], send 
 	}
 }
 
-// write writes items, retrying the records that fail with a retryable
-// error and sending those that fail permanently to the dead-letter sink.
-func (s *sinkStage) write(ctx context.Context, items []item) {
-	n := len(items)
+// write writes the records of chunks as one batch, retrying the records
+// that fail with a retryable error and sending those that fail permanently
+// to the dead-letter sink. The batch is buf when the records must be put
+// together; write returns it for the next batch.
+func (s *sinkStage) write(ctx context.Context, chunks []chunk, buf []engine.Record) []engine.Record {
+	recs := chunks[0].recs
+	if len(chunks) > 1 {
+		buf = buf[:0]
+		for _, c := range chunks {
+			buf = append(buf, c.recs...)
+		}
+		recs = buf
+	}
+	n := len(recs)
 	s.m.recordsIn.Add(float64(n))
 	s.m.batchRecords.Observe(float64(n))
-	recs := make([]engine.Record, n)
-	for i := range items {
-		recs[i] = *items[i].rec
-	}
-	pending := items
+	var flights []*flight // flights[i] is the flight of recs[i], once a record failed
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		err := safeWrite(ctx, s.inst.Sink, engine.Batch{Records: recs})
@@ -176,13 +186,25 @@ func (s *sinkStage) write(ctx context.Context, items []item) {
 		s.m.latency.Observe(el.Seconds())
 		s.m.busy.Add(el.Seconds())
 		if err == nil {
-			s.settle(pending)
-			return
+			if flights == nil {
+				s.settle(chunks)
+			} else {
+				s.settleEach(recs, flights)
+			}
+			return buf
 		}
 		s.m.errors.Inc()
 		if ctx.Err() != nil {
 			// Hard stop or grace period over: leave these unacknowledged.
-			return
+			return buf
+		}
+		if flights == nil {
+			flights = make([]*flight, 0, n)
+			for _, c := range chunks {
+				for range c.recs {
+					flights = append(flights, c.f)
+				}
+			}
 		}
 		var retry []int
 		var be *engine.BatchError
@@ -190,56 +212,60 @@ func (s *sinkStage) write(ctx context.Context, items []item) {
 		case errors.As(err, &be):
 			failed := make(map[int]error, len(be.Failed))
 			for _, fe := range be.Failed {
-				if fe.Index >= 0 && fe.Index < len(pending) {
+				if fe.Index >= 0 && fe.Index < len(recs) {
 					failed[fe.Index] = fe.Err
 				}
 			}
-			var ok []item
-			for i, it := range pending {
+			var ok []int
+			for i := range recs {
 				ferr, bad := failed[i]
 				switch {
 				case !bad:
-					ok = append(ok, it)
+					ok = append(ok, i)
 				case engine.IsPermanent(ferr):
-					s.permanent(ctx, it, ferr)
+					s.permanent(ctx, &recs[i], flights[i], ferr)
 				default:
 					retry = append(retry, i)
 				}
 			}
-			s.settle(ok)
+			s.settleEach(pick(recs, ok), pick(flights, ok))
 		case engine.IsPermanent(err):
-			for _, it := range pending {
-				s.permanent(ctx, it, err)
+			for i := range recs {
+				s.permanent(ctx, &recs[i], flights[i], err)
 			}
 		default:
-			for i := range pending {
+			for i := range recs {
 				retry = append(retry, i)
 			}
 		}
 		if len(retry) == 0 {
-			return
+			return buf
 		}
-		next := make([]item, len(retry))
-		nrecs := make([]engine.Record, len(retry))
-		for k, i := range retry {
-			next[k], nrecs[k] = pending[i], recs[i]
-		}
-		pending, recs = next, nrecs
+		recs, flights = pick(recs, retry), pick(flights, retry)
 		if m := s.inst.Retry.MaxAttempts; m > 0 && attempt >= m {
-			for _, it := range pending {
-				s.permanent(ctx, it, fmt.Errorf("gave up after %d attempts: %w", attempt, err))
+			for i := range recs {
+				s.permanent(ctx, &recs[i], flights[i], fmt.Errorf("gave up after %d attempts: %w", attempt, err))
 			}
-			return
+			return buf
 		}
-		s.m.retries.Add(float64(len(pending)))
-		s.retried.Add(int64(len(pending)))
+		s.m.retries.Add(float64(len(recs)))
+		s.retried.Add(int64(len(recs)))
 		wait := backoff(s.inst.Retry, attempt)
-		s.r.log.Warn("write failed; retrying", engine.AttrComponent, s.name(), engine.AttrRecords, len(pending),
+		s.r.log.Warn("write failed; retrying", engine.AttrComponent, s.name(), engine.AttrRecords, len(recs),
 			engine.AttrAttempt, attempt, "backoff", wait.String(), engine.AttrError, err.Error())
 		if !sleep(ctx, wait) {
-			return
+			return buf
 		}
 	}
+}
+
+// pick returns the elements of s at the indices, in a new slice.
+func pick[T any](s []T, indices []int) []T {
+	out := make([]T, len(indices))
+	for k, i := range indices {
+		out[k] = s[i]
+	}
+	return out
 }
 
 // safeWrite turns a panic in a sink into an error of the whole batch.
@@ -252,43 +278,58 @@ func safeWrite(ctx context.Context, s engine.Sink, b engine.Batch) (err error) {
 	return s.Write(ctx, b)
 }
 
-// settle marks items as durable.
-func (s *sinkStage) settle(items []item) {
-	if len(items) == 0 {
-		return
-	}
+// settle marks the records of chunks as durable.
+func (s *sinkStage) settle(chunks []chunk) {
 	now := time.Now()
-	bytes := 0
-	for _, it := range items {
-		bytes += len(it.rec.Value) + len(it.rec.Key)
-		if !it.rec.Time.IsZero() {
-			s.m.endToEnd.Observe(now.Sub(it.rec.Time).Seconds())
+	n, bytes := 0, 0
+	for _, c := range chunks {
+		for i := range c.recs {
+			rec := &c.recs[i]
+			bytes += len(rec.Value) + len(rec.Key)
+			if !rec.Time.IsZero() {
+				s.m.endToEnd.Observe(now.Sub(rec.Time).Seconds())
+			}
 		}
+		n += len(c.recs)
 	}
-	s.m.recordsOut.Add(float64(len(items)))
+	s.m.recordsOut.Add(float64(n))
 	s.m.bytesOut.Add(float64(bytes))
-	s.written.Add(int64(len(items)))
-	// Records of one flight are mostly next to each other: release their
-	// holds together.
-	for i := 0; i < len(items); {
-		f, n := items[i].f, 1
-		for i+n < len(items) && items[i+n].f == f {
-			n++
-		}
-		f.release(n)
-		i += n
+	s.written.Add(int64(n))
+	for _, c := range chunks {
+		c.f.release(len(c.recs))
 	}
 }
 
-// permanent handles a record that failed permanently in this sink.
-func (s *sinkStage) permanent(ctx context.Context, it item, err error) {
+// settleEach marks recs as durable, flights[i] being the flight of
+// recs[i].
+func (s *sinkStage) settleEach(recs []engine.Record, flights []*flight) {
+	if len(recs) == 0 {
+		return
+	}
+	// Records of one flight are mostly next to each other: release their
+	// holds together.
+	chunks := make([]chunk, 0, 4)
+	for i := 0; i < len(recs); {
+		f, n := flights[i], 1
+		for i+n < len(recs) && flights[i+n] == f {
+			n++
+		}
+		chunks = append(chunks, chunk{recs: recs[i : i+n], f: f})
+		i += n
+	}
+	s.settle(chunks)
+}
+
+// permanent handles a record of flight f that failed permanently in this
+// sink.
+func (s *sinkStage) permanent(ctx context.Context, rec *engine.Record, f *flight, err error) {
 	if s.dlq {
-		it.f.done(fmt.Errorf("dead-letter sink could not write the record from %s: %w", it.rec.Source, err))
+		f.done(fmt.Errorf("dead-letter sink could not write the record from %s: %w", rec.Source, err))
 		return
 	}
 	s.m.dead.Inc()
-	s.r.deadLetter(ctx, it.f, *it.rec, err, s.name())
-	it.f.done(nil) // the dead-letter delivery holds the flight now
+	s.r.deadLetter(ctx, f, *rec, err, s.name())
+	f.done(nil) // the dead-letter delivery holds the flight now
 }
 
 // Header keys set on dead-lettered records.
@@ -324,7 +365,7 @@ func (r *Runner) deadLetter(ctx context.Context, f *flight, rec engine.Record, e
 	dl.SetCodec(rec.Codec())
 	f.hold(1)
 	select {
-	case r.dlq.in <- []item{{rec: &dl, f: f}}:
+	case r.dlq.in <- chunk{recs: []engine.Record{dl}, f: f}:
 	case <-ctx.Done():
 	}
 }

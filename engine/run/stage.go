@@ -9,6 +9,7 @@ import (
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/autoscale"
+	"github.com/sluicehq/sluice/engine/field"
 )
 
 // pool is the transform stage: a worker pool between scaling.min_workers
@@ -19,10 +20,10 @@ type pool struct {
 	jobs <-chan job
 	ctrl *autoscale.Controller
 	tm   []*boundary // per transform
-	// pick lists the top-level fields that the transforms and the sinks'
-	// when use, picked from every record before the first transform; nil
-	// when one of them may use any field.
-	pick []string
+	// pick is the layout of the top-level fields that the transforms and
+	// the sinks' when use, picked from every record before the first
+	// transform; nil when one of them may use any field.
+	pick *field.Layout
 
 	workers  atomic.Int32
 	filtered atomic.Int64
@@ -46,7 +47,9 @@ func newPool(r *Runner, jobs chan job) *pool {
 	for _, t := range r.p.Transforms {
 		p.tm = append(p.tm, newBoundary(r.metrics.For(t.Path, engine.KindTransform)))
 	}
-	p.pick = pickFields(r)
+	if fields := pickFields(r); fields != nil {
+		p.pick = field.NewLayout(fields...)
+	}
 	return p
 }
 
@@ -66,10 +69,14 @@ func pickFields(r *Runner) []string {
 		fields = append(fields, u.UsedFields()...)
 	}
 	for _, s := range r.sinks {
-		if s.inst.When != nil && s.whenFields == nil {
+		if s.inst.When == nil {
+			continue
+		}
+		when, exact := s.inst.When.Fields()
+		if !exact {
 			return nil
 		}
-		fields = append(fields, s.whenFields...)
+		fields = append(fields, when...)
 	}
 	slices.Sort(fields)
 	return slices.Compact(fields)
@@ -169,9 +176,7 @@ func (p *pool) process(ctx context.Context, j job) {
 	if p.pick != nil {
 		// One pass over each record for every transform. A record whose
 		// value is bad fails again, with its error, in the first transform.
-		for k := range b.Records {
-			b.Records[k].View(p.pick)
-		}
+		engine.PickBatch(b, p.pick)
 	}
 	for i, t := range p.r.p.Transforms {
 		m := p.tm[i]
@@ -251,11 +256,21 @@ func safeApply(ctx context.Context, t engine.Transform, b engine.Batch) (out eng
 	return t.Apply(ctx, b)
 }
 
-// route sends every record of b to each sink whose when matches, one slice
-// per sink. A record that matches no sink counts as filtered.
+// route sends every record of b to each sink whose when matches, as one
+// chunk per sink. A record that matches no sink counts as filtered.
 func (r *Runner) route(ctx context.Context, f *flight, b engine.Batch) {
-	out := make([][]item, len(r.sinks))
+	if len(b.Records) == 0 {
+		return
+	}
+	if len(r.sinks) == 1 && r.sinks[0].inst.When == nil {
+		// Every record goes to the one sink: the batch goes as it is.
+		f.hold(len(b.Records))
+		r.sinks[0].send(ctx, chunk{recs: b.Records, f: f})
+		return
+	}
+	out := make([][]engine.Record, len(r.sinks))
 	match := make([]bool, len(r.sinks))
+	held := 0
 	for i := range b.Records {
 		rec := &b.Records[i]
 		routed, failed := 0, false
@@ -265,11 +280,7 @@ func (r *Runner) route(ctx context.Context, f *flight, b engine.Batch) {
 				routed++
 				continue
 			}
-			fields, err := rec.View(s.whenFields)
-			ok := false
-			if err == nil {
-				ok, err = s.inst.When.EvalBool(fields)
-			}
+			ok, err := s.when(rec)
 			if err != nil {
 				r.deadLetter(ctx, f, *rec, engine.Permanent(err), "sinks."+s.inst.Name+".when")
 				failed = true
@@ -297,32 +308,27 @@ func (r *Runner) route(ctx context.Context, f *flight, b engine.Batch) {
 				continue
 			}
 		}
-		f.hold(routed)
+		held += routed
 		first := true
 		for k := range r.sinks {
 			if !match[k] {
 				continue
 			}
 			if out[k] == nil {
-				out[k] = make([]item, 0, len(b.Records)-i)
+				out[k] = make([]engine.Record, 0, len(b.Records)-i)
 			}
-			it := item{rec: rec, f: f}
-			if !first {
-				cp := rec.Share()
-				it.rec = &cp
+			if first {
+				out[k] = append(out[k], *rec)
+			} else {
+				out[k] = append(out[k], rec.Share())
 			}
 			first = false
-			out[k] = append(out[k], it)
 		}
 	}
+	f.hold(held)
 	for k, s := range r.sinks {
-		if len(out[k]) == 0 {
-			continue
-		}
-		select {
-		case s.in <- out[k]:
-		case <-ctx.Done():
-			return
+		if len(out[k]) > 0 {
+			s.send(ctx, chunk{recs: out[k], f: f})
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluicehq/sluice/engine"
 	lang "github.com/sluicehq/sluice/engine/expr"
+	"github.com/sluicehq/sluice/engine/field"
 	"github.com/sluicehq/sluice/engine/spec"
 )
 
@@ -47,8 +48,9 @@ func Register(r *engine.Registry) error {
 
 // Filter keeps the records for which its expression is true.
 type Filter struct {
-	prog *lang.Program
-	keys []string // the fields it reads; nil for all
+	prog   *lang.Program
+	keys   []string      // the fields it reads; nil for all
+	layout *field.Layout // keys as a layout; nil for all
 }
 
 // NewFilter compiles src, which must give a boolean.
@@ -57,7 +59,7 @@ func NewFilter(src string) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{prog: p, keys: viewKeys(nil, p)}, nil
+	return &Filter{prog: p, keys: viewKeys(nil, p), layout: p.Layout()}, nil
 }
 
 // Apply keeps the records of in for which the expression is true, in place.
@@ -65,11 +67,7 @@ func (f *Filter) Apply(_ context.Context, in engine.Batch) (engine.Batch, error)
 	out := in.Records[:0]
 	for i := range in.Records {
 		rec := &in.Records[i]
-		fields, err := rec.View(f.keys)
-		keep := false
-		if err == nil {
-			keep, err = f.prog.EvalBool(fields)
-		}
+		keep, err := f.test(rec)
 		if err != nil {
 			rec.Err = engine.Permanent(fmt.Errorf("filter: %w", err))
 			keep = true // passed on to be dead-lettered
@@ -81,6 +79,21 @@ func (f *Filter) Apply(_ context.Context, in engine.Batch) (engine.Batch, error)
 	return engine.Batch{Records: out}, nil
 }
 
+func (f *Filter) test(rec *engine.Record) (bool, error) {
+	if f.layout == nil {
+		fields, err := rec.Fields()
+		if err != nil {
+			return false, err
+		}
+		return f.prog.EvalBool(fields)
+	}
+	l, vals, err := rec.Values(f.layout)
+	if err != nil {
+		return false, err
+	}
+	return f.prog.EvalValuesBool(l, vals)
+}
+
 type assignment struct {
 	to   path
 	prog *lang.Program
@@ -88,8 +101,12 @@ type assignment struct {
 
 // Set assigns fields from expressions.
 type Set struct {
-	steps []assignment
-	keys  []string // the fields it reads or sets; nil for all
+	steps  []assignment
+	keys   []string      // the fields it reads or sets; nil for all
+	layout *field.Layout // keys as a layout; nil for all
+	// targets holds, for each layout records come in, the slot each step
+	// sets (of the top-level field of its path).
+	targets field.Cache[[]int]
 }
 
 // NewSet compiles every expression of c; errors name the field.
@@ -121,14 +138,55 @@ func NewSet(c SetConfig) (*Set, error) {
 		progs[i] = st.prog
 	}
 	s.keys = viewKeys(targets, progs...)
+	if s.keys != nil {
+		s.layout = field.NewLayout(s.keys...)
+	}
 	return s, nil
 }
 
 // Apply sets the fields of every record of in, in place.
 func (s *Set) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
+	if s.layout == nil {
+		return s.applyFields(in), nil
+	}
+	var arena field.Arena // the strings set on this batch
 	for i := range in.Records {
 		rec := &in.Records[i]
-		fields, err := rec.View(s.keys)
+		l, vals, err := rec.Values(s.layout)
+		if err != nil {
+			rec.Err = fmt.Errorf("set: %w", err)
+			continue
+		}
+		slots := s.targets.Get(l, s.slotsIn)
+		for k, st := range s.steps {
+			v, err := st.prog.EvalValues(l, vals, &arena)
+			if err == nil {
+				err = st.to.setValue(rec, l, vals, slots[k], v)
+			}
+			if err != nil {
+				rec.Err = engine.Permanent(fmt.Errorf("set %s: %w", st.to, err))
+				break
+			}
+		}
+	}
+	return in, nil
+}
+
+// slotsIn returns the slot in l of the field each step sets.
+func (s *Set) slotsIn(l *field.Layout) []int {
+	slots := make([]int, len(s.steps))
+	for k, st := range s.steps {
+		slots[k], _ = l.Index(st.to[0])
+	}
+	return slots
+}
+
+// applyFields is Apply for expressions that may read any field: on the
+// records' fields decoded in full.
+func (s *Set) applyFields(in engine.Batch) engine.Batch {
+	for i := range in.Records {
+		rec := &in.Records[i]
+		fields, err := rec.Fields()
 		if err != nil {
 			rec.Err = fmt.Errorf("set: %w", err)
 			continue
@@ -145,13 +203,14 @@ func (s *Set) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 		}
 		rec.MarkChanged()
 	}
-	return in, nil
+	return in
 }
 
 // Drop removes fields.
 type Drop struct {
-	paths []path
-	keys  []string // the top-level fields it changes
+	paths  []path
+	keys   []string      // the top-level fields it changes
+	layout *field.Layout // keys as a layout
 }
 
 // NewDrop returns a Drop of the field paths in c.
@@ -163,6 +222,7 @@ func NewDrop(c DropConfig) *Drop {
 		top = append(top, d.paths[len(d.paths)-1][0])
 	}
 	d.keys = viewKeys(top)
+	d.layout = field.NewLayout(d.keys...)
 	return d
 }
 
@@ -170,19 +230,13 @@ func NewDrop(c DropConfig) *Drop {
 func (d *Drop) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 	for i := range in.Records {
 		rec := &in.Records[i]
-		fields, err := rec.View(d.keys)
+		l, vals, err := rec.Values(d.layout)
 		if err != nil {
 			rec.Err = fmt.Errorf("drop: %w", err)
 			continue
 		}
-		changed := false
 		for _, p := range d.paths {
-			if _, ok := p.del(fields); ok {
-				changed = true
-			}
-		}
-		if changed {
-			rec.MarkChanged()
+			p.delValue(rec, l, vals)
 		}
 	}
 	return in, nil
@@ -192,8 +246,9 @@ type move struct{ from, to path }
 
 // Rename moves fields.
 type Rename struct {
-	moves []move
-	keys  []string // the top-level fields it changes
+	moves  []move
+	keys   []string      // the top-level fields it changes
+	layout *field.Layout // keys as a layout
 }
 
 // NewRename returns a Rename of the pairs in c.
@@ -222,6 +277,7 @@ func NewRename(c RenameConfig) (*Rename, error) {
 		top = append(top, m.from[0], m.to[0])
 	}
 	r.keys = viewKeys(top)
+	r.layout = field.NewLayout(r.keys...)
 	return r, nil
 }
 
@@ -229,25 +285,21 @@ func NewRename(c RenameConfig) (*Rename, error) {
 func (r *Rename) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 	for i := range in.Records {
 		rec := &in.Records[i]
-		fields, err := rec.View(r.keys)
+		l, vals, err := rec.Values(r.layout)
 		if err != nil {
 			rec.Err = fmt.Errorf("rename: %w", err)
 			continue
 		}
-		changed := false
 		for _, m := range r.moves {
-			v, ok := m.from.del(fields)
+			v, ok := m.from.delValue(rec, l, vals)
 			if !ok {
 				continue
 			}
-			if err := m.to.set(fields, v); err != nil {
+			slot, _ := l.Index(m.to[0])
+			if err := m.to.setValue(rec, l, vals, slot, v); err != nil {
 				rec.Err = engine.Permanent(fmt.Errorf("rename %s: %w", m.from, err))
 				break
 			}
-			changed = true
-		}
-		if changed {
-			rec.MarkChanged()
 		}
 	}
 	return in, nil

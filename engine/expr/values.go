@@ -1,0 +1,152 @@
+package expr
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/sluicehq/sluice/engine/field"
+)
+
+// binding is a program compiled for one layout of field values.
+type binding struct {
+	l     *field.Layout
+	fast  fastFn // nil when the program runs on the VM only
+	test  boolFn // fast as a condition
+	slots []int  // slots[i] is the slot in l of p.reads[i]
+}
+
+// maxBindings is the most layouts a program keeps a binding for; past that
+// it compiles one for each evaluation.
+const maxBindings = 16
+
+// bind returns p compiled for l, which must have every field p reads.
+func (p *Program) bind(l *field.Layout) (*binding, error) {
+	known := p.bindings.Load()
+	if known != nil {
+		for _, b := range *known {
+			if b.l == l {
+				return b, nil
+			}
+		}
+	}
+	b := &binding{l: l, slots: make([]int, len(p.reads))}
+	for i, name := range p.reads {
+		slot, ok := l.Index(name)
+		if !ok {
+			return nil, fmt.Errorf("eval %q: the fields given lack %q", p.src, name)
+		}
+		b.slots[i] = slot
+	}
+	if !p.anyField {
+		b.fast, b.test = compileFast(p.prog.Node(), l)
+	}
+	if known == nil || len(*known) < maxBindings {
+		var next []*binding
+		if known != nil {
+			next = append(next, *known...)
+		}
+		next = append(next, b)
+		p.bindings.CompareAndSwap(known, &next)
+	}
+	return b, nil
+}
+
+// Layout returns the layout of the fields the expression reads, for
+// Record.Values. It is nil when the expression may read any field (see
+// Fields); EvalValues cannot evaluate such an expression.
+func (p *Program) Layout() *field.Layout { return p.layout }
+
+// EvalValues evaluates the expression against the fields of one record,
+// vals in the layout l, which must have every field the expression reads
+// (Fields). The result is what Eval returns, as a field.Value: a nil
+// result is null, never missing. Strings the expression makes may be
+// allocated from a (which may be nil).
+//
+// Common expressions run directly on the values; the others, and any
+// evaluation that would fail, run on expr-lang's virtual machine, so
+// results and errors are exactly Eval's.
+func (p *Program) EvalValues(l *field.Layout, vals []field.Value, a *field.Arena) (field.Value, error) {
+	if p.layout == nil {
+		return field.Value{}, fmt.Errorf("eval %q: the expression may read any field; evaluate it with Eval", p.src)
+	}
+	b, err := p.bind(l)
+	if err != nil {
+		return field.Value{}, err
+	}
+	if b.fast != nil {
+		if v, ok := b.fast(vals, a); ok && (!p.asBool || v.Kind() == field.KindBool) {
+			if !v.Exists() {
+				v = field.Null()
+			}
+			return v, nil
+		}
+	}
+	out, err := p.evalOnVM(b, vals)
+	if err != nil {
+		return field.Value{}, err
+	}
+	return field.FromAny(out), nil
+}
+
+// EvalValuesBool is EvalValues for a condition: the result must be a bool,
+// as EvalBool requires.
+func (p *Program) EvalValuesBool(l *field.Layout, vals []field.Value) (bool, error) {
+	if p.layout == nil {
+		return false, fmt.Errorf("eval %q: the expression may read any field; evaluate it with EvalBool", p.src)
+	}
+	b, err := p.bind(l)
+	if err != nil {
+		return false, err
+	}
+	if b.test != nil {
+		if v, ok := b.test(vals, nil); ok {
+			return v, nil
+		}
+	}
+	env := envOf(p, b, vals)
+	defer putEnv(env)
+	return p.EvalBool(env)
+}
+
+// evalOnVM evaluates p on the VM with the fields of vals in a map.
+func (p *Program) evalOnVM(b *binding, vals []field.Value) (any, error) {
+	env := envOf(p, b, vals)
+	defer putEnv(env)
+	return p.Eval(env)
+}
+
+// envs holds maps for envOf. The VM does not keep the map it is given.
+var envs = sync.Pool{New: func() any { return make(map[string]any, 8) }}
+
+// envOf returns a map of the fields p reads, taken from vals.
+func envOf(p *Program, b *binding, vals []field.Value) map[string]any {
+	env := envs.Get().(map[string]any)
+	for i, name := range p.reads {
+		if v := vals[b.slots[i]]; v.Exists() {
+			env[name] = v.Any()
+		}
+	}
+	return env
+}
+
+func putEnv(env map[string]any) {
+	clear(env)
+	envs.Put(env)
+}
+
+// functionsByName maps the name of each of Sluice's functions, internal
+// ones included, to its implementation.
+var functionsByName = func() map[string]func(...any) (any, error) {
+	m := make(map[string]func(...any) (any, error), len(functions)+len(internalFunctions))
+	for _, f := range functions {
+		m[f.doc.Name] = f.fn
+	}
+	for _, f := range internalFunctions {
+		m[f.doc.Name] = f.fn
+	}
+	return m
+}()
+
+// functionByName returns the implementation of Sluice's function name,
+// nil if there is none.
+func functionByName(name string) func(...any) (any, error) { return functionsByName[name] }
