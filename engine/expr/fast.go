@@ -677,7 +677,7 @@ func (c fastCompiler) cond(node ast.Node) boolFn {
 // constant on the other, and whether the field is on the left.
 func (c fastCompiler) fieldAndConstant(n *ast.BinaryNode) (slot int, k field.Value, left, ok bool) {
 	for _, side := range []struct {
-		f, k  ast.Node
+		f, k ast.Node
 		left bool
 	}{{n.Left, n.Right, true}, {n.Right, n.Left, false}} {
 		name := fieldOf(side.f)

@@ -77,7 +77,7 @@ func TestTransforms(t *testing.T) {
 			t: func() (engine.Transform, error) {
 				return NewSet(pairs("day", `format_time(ts, "2006-01-02")`, "tag", `day + "/" + upper(region)`, "geo.region", `lower(region)`))
 			},
-			in:   []string{`{"ts":"2026-11-25T23:00:00Z","region":"eu"}`},
+			in: []string{`{"ts":"2026-11-25T23:00:00Z","region":"eu"}`},
 			// The members set follow the others, which keep their order.
 			want: []string{`{"ts":"2026-11-25T23:00:00Z","region":"eu","day":"2026-11-25","geo":{"region":"eu"},"tag":"2026-11-25/EU"}`},
 		},
