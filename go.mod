@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/IBM/sarama v1.61.1
+	github.com/KimMachineGun/automemlimit v1.0.2
 	github.com/apache/arrow-go/v18 v18.8.0
 	github.com/bytedance/sonic v1.15.5
 	github.com/expr-lang/expr v1.17.8
@@ -24,6 +25,8 @@ require (
 	golang.org/x/term v0.48.0
 	modernc.org/sqlite v1.62.0
 )
+
+require github.com/pbnjay/memory v0.0.0-20210728143218-7b4eea64cf58 // indirect
 
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect

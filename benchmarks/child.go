@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluicehq/sluice/benchmarks/reference"
+	"github.com/sluicehq/sluice/engine/run"
 )
 
 // childFlag, as the first argument, makes the harness a measuring child:
@@ -49,6 +50,7 @@ type childResult struct {
 // childMain runs the job on stdin and reports on stdout; it returns the
 // exit code.
 func childMain(ctx context.Context, stdin io.Reader, stdout io.Writer) int {
+	run.SetGCDefaults() // as sluice does
 	var job childJob
 	var res childResult
 	err := json.NewDecoder(stdin).Decode(&job)

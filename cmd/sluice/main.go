@@ -9,7 +9,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
+
+	"github.com/sluicehq/sluice/engine/run"
 )
 
 // exitError carries a process exit code up to main.
@@ -26,6 +31,7 @@ func (e *exitError) Error() string {
 }
 
 func main() {
+	setMemoryDefaults()
 	err := newRootCmd().Execute()
 	if err == nil {
 		return
@@ -40,4 +46,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "sluice:", err)
 	}
 	os.Exit(code)
+}
+
+// setMemoryDefaults tunes the garbage collector for pipelines (see
+// run.SetGCDefaults) and, in a container with a memory limit, sets the Go
+// runtime's soft memory limit to 90% of it, so that the collector works
+// harder before the container is killed for memory. GOGC and GOMEMLIMIT in
+// the environment take precedence.
+func setMemoryDefaults() {
+	run.SetGCDefaults()
+	_, _ = memlimit.Set(
+		memlimit.WithProvider(memlimit.FromCgroup),
+		memlimit.WithRatio(0.9),
+		memlimit.WithLogger(slog.New(slog.DiscardHandler)),
+	)
 }

@@ -193,6 +193,9 @@ func pickNumber(data []byte, i int) (field.Value, int, error) {
 	if !validNumber(num) {
 		return field.Value{}, 0, errPick
 	}
+	if f, ok := simpleFloat(num); ok {
+		return field.Float(f), end, nil
+	}
 	s := unsafe.String(&num[0], len(num))
 	if !strings.ContainsAny(s, ".eE") {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -204,6 +207,47 @@ func pickNumber(data []byte, i int) (field.Value, int, error) {
 		return field.Value{}, 0, syntaxError(0, "number "+s+" out of range")
 	}
 	return field.Float(f), end, nil
+}
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+	1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// simpleFloat converts a well-formed number with a fraction and no
+// exponent, such as 42.5, whose digits fit in 15 and whose fraction has at
+// most 22, to the float64 strconv.ParseFloat gives: its digits as an
+// integer, exact in a float64, divided by an exact power of ten is
+// correctly rounded (Clinger's fast path). ok is false for any other.
+func simpleFloat(num []byte) (float64, bool) {
+	i, neg := 0, false
+	if num[0] == '-' {
+		neg, i = true, 1
+	}
+	var m uint64
+	digits, frac, dot := 0, 0, false
+	for ; i < len(num); i++ {
+		c := num[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false // an exponent
+		}
+	}
+	if !dot || digits > 15 || frac > 22 {
+		return 0, false
+	}
+	f := float64(m) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 // lookupEscaped returns the slot in l of the quoted key q, which has
@@ -329,7 +373,8 @@ func digits(v []byte) int {
 // skipBlank returns the offset of the first byte at or after i that is not
 // JSON white space, len(data) if there is none.
 func skipBlank(data []byte, i int) int {
-	for i < len(data) {
+	// Most JSON has no white space between tokens: one comparison then.
+	for i < len(data) && data[i] <= ' ' {
 		switch data[i] {
 		case ' ', '\t', '\n', '\r':
 			i++
@@ -391,7 +436,8 @@ func skipValue(data []byte, i int, depth int) int {
 	}
 	switch c := data[i]; {
 	case c == '"':
-		return skipString(data, i)
+		end, _ := scanString(data, i)
+		return end
 	case c == '{' || c == '[':
 		if depth >= maxDepth {
 			return -1
@@ -403,6 +449,20 @@ func skipValue(data []byte, i int, depth int) int {
 		return skipLiteral(data, i, "false")
 	case c == 'n':
 		return skipLiteral(data, i, "null")
+	}
+	// The common case first: an integer of up to 18 digits, which is well
+	// formed and in range as soon as no fraction or exponent follows.
+	j := i
+	if data[j] == '-' {
+		j++
+	}
+	k := j
+	for k < len(data) && data[k] >= '0' && data[k] <= '9' {
+		k++
+	}
+	if d := k - j; d > 0 && d < 19 && (d == 1 || data[j] != '0') &&
+		(k >= len(data) || data[k] != '.' && data[k] != 'e' && data[k] != 'E' && data[k] != '-' && data[k] != '+') {
+		return k
 	}
 	end := i
 	for end < len(data) {
@@ -488,7 +548,7 @@ func skipContainer(data []byte, i int, depth int) int {
 			if i >= len(data) || data[i] != '"' {
 				return -1
 			}
-			if i = skipString(data, i); i < 0 {
+			if i, _ = scanString(data, i); i < 0 {
 				return -1
 			}
 			i = skipBlank(data, i)

@@ -531,20 +531,37 @@ func safeCall(fn func(...any) (any, error), args []any) (out any, ok bool) {
 	return out, err == nil
 }
 
-// formatTimeFast is format_time(t, layout) with a constant layout. For an
-// RFC 3339 string it parses and formats into the arena; anything else goes
-// to the function itself.
+// formatTimeFast is format_time(t, layout) with a constant layout. A
+// timestamp in RFC 3339 is parsed, and written in the layout, into the
+// arena; a UTC one in a layout of numeric fields without time.Parse and
+// time.Format (timefast.go), and in "2006-01-02" as its first ten bytes.
+// Anything else goes to the function itself.
 func formatTimeFast(arg fastFn, layout string, fn func(...any) (any, error)) fastFn {
 	slow := generic([]fastFn{arg, constant(field.String(layout))}, fn)
+	simple, isSimple := compileLayout(layout)
 	return func(vals []field.Value, a *field.Arena) (field.Value, bool) {
 		v, ok := arg(vals, a)
 		if !ok {
 			return field.Value{}, false
 		}
 		if v.Kind() == field.KindString {
-			if s := v.Str(); len(s) > 10 && s[10] == 'T' {
+			s := v.Str()
+			if isSimple {
+				if c, ok := parseUTC(s); ok {
+					if simple.date {
+						return field.String(s[:10]), true
+					}
+					return field.String(a.String(simple.append(a.Bytes(simple.size), c))), true
+				}
+			}
+			if len(s) > 10 && s[10] == 'T' {
 				if t, err := time.Parse(time.RFC3339, s); err == nil {
-					b := t.UTC().AppendFormat(a.Bytes(len(layout)+10), layout)
+					var b []byte
+					if isSimple {
+						b = simple.append(a.Bytes(simple.size), clockOf(t))
+					} else {
+						b = t.UTC().AppendFormat(a.Bytes(len(layout)+10), layout)
+					}
 					return field.String(a.String(b)), true
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/engine/field"
 )
@@ -280,4 +281,39 @@ func TestFastPathFuzzCoverage(t *testing.T) {
 		t.Errorf("%d expressions compiled, %d answered on the fast path; want at least 2000 and a quarter", compiled, fast)
 	}
 	t.Logf("%d compiled, %d on the fast path", compiled, fast)
+}
+
+// FuzzFormatTimeFast checks the fast path of format_time against
+// time.Parse and time.Format: a timestamp parseUTC takes, time.Parse takes
+// too, as the same time; a layout compileLayout takes writes what Format
+// writes.
+func FuzzFormatTimeFast(f *testing.F) {
+	for _, s := range []string{"2026-11-25T13:04:05Z", "2024-02-29T23:59:59.123456789Z", "2023-02-29T00:00:00Z",
+		"2026-11-25T24:00:00Z", "2026-13-01T00:00:00Z", "2026-11-25T13:04:05+02:00", "2026-11-25T13:04:05.Z", "0000-01-01T00:00:00Z"} {
+		f.Add(s, "2006-01-02", int64(1764000000))
+	}
+	f.Add("2026-11-25T13:04:05Z", "2006/01/02 15:04:05", int64(-62135596800))
+	f.Add("2026-11-25T13:04:05Z", "Jan 2, 2006", int64(253402300799))
+	f.Fuzz(func(t *testing.T, s, layout string, unix int64) {
+		if c, ok := parseUTC(s); ok {
+			tm, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				t.Fatalf("parseUTC(%q) = %+v; time.Parse fails: %v", s, c, err)
+			}
+			if got := clockOf(tm); got != c || tm.Location() != time.UTC {
+				t.Fatalf("parseUTC(%q) = %+v; time.Parse gives %+v in %v", s, c, got, tm.Location())
+			}
+		}
+		l, ok := compileLayout(layout)
+		if !ok {
+			return
+		}
+		tm := time.Unix(unix%(1<<40), 0).UTC()
+		if tm.Year() < 0 || tm.Year() > 9999 {
+			return
+		}
+		if got, want := string(l.append(nil, clockOf(tm))), tm.Format(layout); got != want {
+			t.Fatalf("layout %q at %v: %q, Format gives %q", layout, tm, got, want)
+		}
+	})
 }

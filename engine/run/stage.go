@@ -202,14 +202,12 @@ func (p *pool) process(ctx context.Context, j job) {
 			j.f.done(nil)
 			return
 		}
-		kept := out.Records[:0]
+		kept := out.Records
 		for k := range out.Records {
 			if out.Records[k].Err != nil {
-				m.dead.Inc()
-				p.r.deadLetter(ctx, j.f, out.Records[k], out.Records[k].Err, t.Path)
-				continue
+				kept = p.deadLetterFailed(ctx, j.f, m, out.Records, k, t.Path)
+				break
 			}
-			kept = append(kept, out.Records[k])
 		}
 		if dropped := in - len(out.Records); dropped > 0 {
 			m.filtered.Add(float64(dropped))
@@ -220,6 +218,22 @@ func (p *pool) process(ctx context.Context, j job) {
 	}
 	p.r.route(ctx, j.f, b)
 	j.f.done(nil)
+}
+
+// deadLetterFailed sends the records of recs that failed, from index first
+// on, to the dead-letter sink and returns the others, moved to the front
+// of recs.
+func (p *pool) deadLetterFailed(ctx context.Context, f *flight, m *boundary, recs []engine.Record, first int, component string) []engine.Record {
+	kept := recs[:first]
+	for k := first; k < len(recs); k++ {
+		if recs[k].Err != nil {
+			m.dead.Inc()
+			p.r.deadLetter(ctx, f, recs[k], recs[k].Err, component)
+			continue
+		}
+		kept = append(kept, recs[k])
+	}
+	return kept
 }
 
 // apply runs one transform, retrying retryable errors with backoff. It

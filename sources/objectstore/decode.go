@@ -97,20 +97,17 @@ func newDecoder(ctx context.Context, r io.Reader, closer io.Closer, opts decodeO
 		r = zr
 		closers = append(closers, closerFunc(func() error { zr.Close(); return nil }))
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
 	if opts.format == "csv" {
-		return newCSVDecoder(br, closers, opts)
+		return newCSVDecoder(bufio.NewReaderSize(r, 64<<10), closers, opts)
 	}
-	d := &lineDecoder{br: br, closers: closers}
+	d := &lineDecoder{r: r, closers: closers}
 	for d.line < opts.skip {
-		if _, err := d.br.ReadSlice('\n'); err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+		if _, err := d.rawLine(); err != nil {
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			d.close()
 			return nil, err
-		} else if err == nil {
-			d.line++
 		}
 	}
 	return d, nil
@@ -129,48 +126,84 @@ func closeAll(cs []io.Closer) error {
 }
 
 // lineDecoder reads JSON lines; the offset is the 0-based line number,
-// and blank lines are skipped but counted. Lines are copied into shared
-// chunks of lineChunk bytes rather than allocated one by one; a record's
-// value keeps its chunk alive.
+// and blank lines are skipped but counted. The object is read straight
+// into chunks of lineChunk bytes, and each line handed out is a piece of
+// its chunk; only a line cut by the end of a chunk is copied, to the start
+// of the next one. A record's value keeps its chunk alive; chunks are
+// never reused.
 type lineDecoder struct {
-	br      *bufio.Reader
+	r       io.Reader
 	line    int64
 	closers []io.Closer
-	chunk   []byte // lines are appended here; a full chunk is left to the records
+	chunk   []byte // lines not yet handed out are chunk[start:]
+	start   int
+	scanned int   // chunk[start:scanned] has no newline
+	eof     bool  // r is done
+	readErr error // r failed: returned once the lines before are out
 }
 
-// lineChunk is the size of the chunks lines are copied into.
+// lineChunk is the size of the chunks the object is read into.
 const lineChunk = 256 << 10
 
 func (d *lineDecoder) next() ([]byte, int64, error) {
 	for {
-		start := len(d.chunk)
-		var err error
-		for {
-			var part []byte
-			part, err = d.br.ReadSlice('\n')
-			if len(d.chunk)+len(part) > cap(d.chunk) {
-				// Start a new chunk, carrying over the part of the line read so far.
-				sofar := d.chunk[start:]
-				next := make([]byte, 0, max(lineChunk, 2*(len(sofar)+len(part))))
-				d.chunk, start = append(next, sofar...), 0
-			}
-			d.chunk = append(d.chunk, part...)
-			if !errors.Is(err, bufio.ErrBufferFull) {
-				break
-			}
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
+		b, err := d.rawLine()
+		if err != nil {
 			return nil, 0, err
 		}
-		b := d.chunk[start:len(d.chunk):len(d.chunk)]
-		if len(b) == 0 {
-			return nil, 0, io.EOF
-		}
-		n := d.line
-		d.line++
 		if v := bytes.TrimSpace(b); len(v) > 0 {
-			return v, n, nil
+			return v, d.line - 1, nil
+		}
+	}
+}
+
+// rawLine returns the next line with its newline, if it has one, and
+// counts it.
+func (d *lineDecoder) rawLine() ([]byte, error) {
+	for {
+		if i := bytes.IndexByte(d.chunk[d.scanned:], '\n'); i >= 0 {
+			end := d.scanned + i + 1
+			b := d.chunk[d.start:end:end]
+			d.start, d.scanned = end, end
+			d.line++
+			return b, nil
+		}
+		d.scanned = len(d.chunk)
+		if d.eof {
+			if d.start < len(d.chunk) {
+				b := d.chunk[d.start:len(d.chunk):len(d.chunk)]
+				d.start = len(d.chunk)
+				d.line++
+				return b, nil
+			}
+			if d.readErr != nil {
+				return nil, d.readErr
+			}
+			return nil, io.EOF
+		}
+		d.fill()
+	}
+}
+
+// fill reads more of the object into a new chunk, after the part of a
+// line the current one ends with.
+func (d *lineDecoder) fill() {
+	part := d.chunk[d.start:]
+	next := make([]byte, len(part), max(lineChunk, 2*len(part)))
+	copy(next, part)
+	d.chunk, d.start, d.scanned = next, 0, len(part)
+	for len(d.chunk) < cap(d.chunk) {
+		n, err := d.r.Read(d.chunk[len(d.chunk):cap(d.chunk)])
+		d.chunk = d.chunk[:len(d.chunk)+n]
+		if err != nil {
+			d.eof = true
+			if !errors.Is(err, io.EOF) {
+				d.readErr = err
+			}
+			return
+		}
+		if n == 0 {
+			return // let the caller scan; a reader that keeps giving nothing is read again
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package objectstore
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -23,7 +22,7 @@ func TestLineDecoderChunks(t *testing.T) {
 	}
 	in.WriteString("last-without-newline")
 	want = append(want, "last-without-newline")
-	d := &lineDecoder{br: bufio.NewReaderSize(&in, 64<<10)}
+	d := &lineDecoder{r: &in}
 	var got [][]byte
 	var offsets []int64
 	for {

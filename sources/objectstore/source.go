@@ -505,11 +505,17 @@ func (s *Source) fill() (*pending, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.recs = append(p.recs, engine.Record{
-			Value:  v,
-			Time:   s.recordTime(v, st.obj.modTime),
-			Source: engine.Position{Stream: st.obj.key, Offset: off},
-		})
+		// Set the fields of the next record where it lies: building a
+		// Record and copying it in costs a copy of the whole struct.
+		if len(p.recs) < cap(p.recs) {
+			p.recs = p.recs[:len(p.recs)+1] // zero since made
+		} else {
+			p.recs = append(p.recs, engine.Record{})
+		}
+		r := &p.recs[len(p.recs)-1]
+		r.Value = v
+		r.Time = s.recordTime(v, st.obj.modTime)
+		r.Source = engine.Position{Stream: st.obj.key, Offset: off}
 		p.bytes += len(v)
 	}
 	p.end = s.cur.pos()
