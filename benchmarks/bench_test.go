@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"testing"
+
+	"github.com/sluicehq/sluice/engine/run"
 )
 
 // TestMain lets the test binary be a measuring child, as the harness
@@ -12,6 +14,7 @@ func TestMain(m *testing.M) {
 	if isChild(os.Args[1:]) {
 		os.Exit(childMain(context.Background(), os.Stdin, os.Stdout))
 	}
+	run.SetGCDefaults() // the testing.B scenarios run as sluice would
 	os.Exit(m.Run())
 }
 

@@ -203,7 +203,7 @@ func (r *Record) Values(want *field.Layout) (*field.Layout, []field.Value, error
 			}
 		}
 	}
-	if err := p.PickValues(r.Value, u, need, vals); err != nil {
+	if err := p.PickValues(r.Value, u, need, vals, nil); err != nil {
 		// Decoding in full says what is wrong, in the words Fields uses.
 		if _, ferr := r.Fields(); ferr != nil {
 			return nil, nil, ferr
@@ -230,13 +230,14 @@ func PickBatch(b Batch, l *field.Layout) {
 		all = ^uint64(0)
 	}
 	arena := make([]field.Value, n*len(b.Records))
+	var keys codec.KeyCache // records of a batch mostly have the same keys
 	for i := range b.Records {
 		r := &b.Records[i]
 		if r.layout != nil || r.decoded || r.codec != c {
 			continue
 		}
 		vals := arena[i*n : (i+1)*n : (i+1)*n]
-		if err := p.PickValues(r.Value, l, all, vals); err != nil {
+		if err := p.PickValues(r.Value, l, all, vals, &keys); err != nil {
 			clear(vals)
 			continue
 		}

@@ -26,9 +26,31 @@ type Picker interface {
 	// Decode fails or gives something other than an object, though its
 	// error need not say why (Decode's does). On error dst may hold some
 	// of the keys. Strings may share data's bytes, which must therefore
-	// never change afterwards; nothing else does.
-	PickValues(data []byte, l *field.Layout, want uint64, dst []field.Value) error
+	// never change afterwards; nothing else does. keys, which may be nil,
+	// remembers the keys of the objects read before with the same l, so
+	// that an object with the same keys in the same order, as records of
+	// one stream mostly are, is read without looking its keys up.
+	PickValues(data []byte, l *field.Layout, want uint64, dst []field.Value, keys *KeyCache) error
 }
+
+// KeyCache remembers, for a Picker, the keys of the last objects it read
+// with one layout, in order, and the slot of each. It keeps references to
+// the bytes of the keys it saw. A KeyCache is not safe for concurrent use;
+// the zero KeyCache is ready to use.
+type KeyCache struct {
+	l    *field.Layout
+	keys []cachedKey
+}
+
+// cachedKey is a key as it was written, quotes included, and its slot (-1
+// for a key of no slot).
+type cachedKey struct {
+	quoted []byte
+	slot   int
+}
+
+// maxCachedKeys is the most keys a KeyCache remembers of an object.
+const maxCachedKeys = 256
 
 // errPick is the error of PickValues on input that is not a well-formed
 // object; Decode of the same input says what is wrong with it.
@@ -36,7 +58,7 @@ var errPick = errors.New("json: not a well-formed object")
 
 // PickValues implements Picker. Where sonic falls back to encoding/json it
 // decodes the whole object.
-func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []field.Value) error {
+func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []field.Value, keys *KeyCache) error {
 	if c.portable {
 		v, err := c.Decode(data)
 		if err != nil {
@@ -61,19 +83,24 @@ func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []f
 	if i < len(data) && data[i] == '}' {
 		return endOfValue(data, i+1)
 	}
-	for {
+	if keys != nil && keys.l != l {
+		keys.l, keys.keys = l, keys.keys[:0]
+	}
+	for k := 0; ; k++ {
 		if i >= len(data) || data[i] != '"' {
 			return errPick
 		}
-		end, plain := scanString(data, i)
-		if end < 0 {
-			return errPick
-		}
-		slot := -1
-		if plain {
-			slot = l.Lookup(data[i+1 : end-1])
+		var slot, end int
+		if keys != nil && k < len(keys.keys) && hasKey(data[i:], keys.keys[k].quoted) {
+			// The key the object before had here.
+			slot, end = keys.keys[k].slot, i+len(keys.keys[k].quoted)
 		} else {
-			slot = lookupEscaped(l, data[i:end])
+			if slot, end = keyAt(data, i, l); end < 0 {
+				return errPick
+			}
+			if keys != nil && k <= len(keys.keys) && k < maxCachedKeys {
+				keys.keys = append(keys.keys[:k], cachedKey{quoted: data[i:end:end], slot: slot})
+			}
 		}
 		if slot >= 0 && want&(1<<slot) == 0 {
 			slot = -1
@@ -112,6 +139,31 @@ func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []f
 			return errPick
 		}
 	}
+}
+
+// hasKey reports whether data starts with the quoted key q.
+func hasKey(data, q []byte) bool {
+	return len(data) >= len(q) && string(data[:len(q)]) == string(q)
+}
+
+// keyAt reads the key that starts with the quote at data[i] and returns
+// its slot in l, -1 if l lacks it, and the offset just past it; end is -1
+// if the key is not a well-formed string. A key of the layout is
+// recognised as it is; only the others are scanned for their end.
+func keyAt(data []byte, i int, l *field.Layout) (slot, end int) {
+	slot, n := l.MatchKey(data[i:])
+	if slot >= 0 {
+		return slot, i + n
+	}
+	end, plain := scanString(data, i)
+	switch {
+	case end < 0:
+	case !plain:
+		slot = lookupEscaped(l, data[i:end])
+	case l.Len() > 64:
+		slot = l.Lookup(data[i+1 : end-1])
+	}
+	return slot, end
 }
 
 // pickValue decodes the value at data[i], which is not past the end, and

@@ -65,9 +65,14 @@ func TestPickRejects(t *testing.T) {
 // pick picks keys from data with PickValues and returns them as a map, as
 // Decode would have them.
 func pick(c jsonCodec, data []byte, keys []string) (map[string]any, error) {
+	return pickWith(c, data, keys, nil)
+}
+
+// pickWith is pick with a key cache.
+func pickWith(c jsonCodec, data []byte, keys []string, cache *KeyCache) (map[string]any, error) {
 	l := field.NewLayout(keys...)
 	vals := make([]field.Value, l.Len())
-	if err := c.PickValues(data, l, ^uint64(0), vals); err != nil {
+	if err := c.PickValues(data, l, ^uint64(0), vals, cache); err != nil {
 		return nil, err
 	}
 	m := map[string]any{}
@@ -92,10 +97,26 @@ func patch(c jsonCodec, dst, data []byte, changes map[string]any) ([]byte, error
 	return c.PatchValues(dst, data, l, vals, 1<<l.Len()-1)
 }
 
+// TestPickKeyWithQuote checks that a field name with a quote in it is not
+// matched against the raw bytes of a key, which would accept broken JSON.
+func TestPickKeyWithQuote(t *testing.T) {
+	c := jsonCodec{}
+	if m, err := pick(c, []byte(`{"a"b":1}`), []string{`a"b`}); err == nil {
+		t.Errorf("accepted broken JSON: %v", m)
+	}
+	m, err := pick(c, []byte(`{"a\"b":1}`), []string{`a"b`})
+	if err != nil || m[`a"b`] != int64(1) {
+		t.Errorf("escaped key: %v, %v", m, err)
+	}
+}
+
 func mustDecode(c jsonCodec, in string) any {
 	v, _ := c.Decode([]byte(in))
 	return v
 }
+
+// fuzzKeys is the key cache FuzzPick shares between inputs.
+var fuzzKeys KeyCache
 
 // FuzzPick checks Pick against Decode: on every object Decode accepts, Pick
 // gives the same values; whatever else Decode rejects, Pick rejects.
@@ -110,6 +131,17 @@ func FuzzPick(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, key string) {
 		keys := []string{key, "a", "b", "c"}
 		dst, perr := pick(c, data, keys)
+		// With a key cache that learned the previous input's keys, and then
+		// this input's, the result is the same.
+		// The cache keeps the keys' bytes, which must not change: the
+		// fuzzer reuses its input's.
+		data = bytes.Clone(data)
+		for range 2 {
+			cached, cerr := pickWith(c, data, keys, &fuzzKeys)
+			if (cerr == nil) != (perr == nil) || !reflect.DeepEqual(cached, dst) {
+				t.Fatalf("PickValues(%q) with a key cache = %v, %v; without %v, %v", data, cached, cerr, dst, perr)
+			}
+		}
 		v, derr := c.Decode(data)
 		m, isObject := v.(map[string]any)
 		if derr != nil || !isObject {
@@ -171,9 +203,10 @@ func BenchmarkPick(b *testing.B) {
 	b.SetBytes(int64(len(event)))
 	b.ReportAllocs()
 	dst := make([]field.Value, l.Len())
+	var keys KeyCache
 	for b.Loop() {
 		clear(dst)
-		if err := c.PickValues(event, l, ^uint64(0), dst); err != nil {
+		if err := c.PickValues(event, l, ^uint64(0), dst, &keys); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -131,21 +131,30 @@ func parseUTC(s string) (c clock, ok bool) {
 			}
 		}
 	}
-	var d [14]int
-	for k, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
-		if s[i] < '0' || s[i] > '9' {
-			return c, false
-		}
-		d[k] = int(s[i] - '0')
-	}
-	c = clock{
-		year: d[0]*1000 + d[1]*100 + d[2]*10 + d[3], month: d[4]*10 + d[5], day: d[6]*10 + d[7],
-		hour: d[8]*10 + d[9], min: d[10]*10 + d[11], sec: d[12]*10 + d[13],
+	var ok1, ok2, ok3, ok4, ok5, ok6, ok7 bool
+	var hi, lo int
+	hi, ok1 = digits2(s, 0)
+	lo, ok2 = digits2(s, 2)
+	c.year = hi*100 + lo
+	c.month, ok3 = digits2(s, 5)
+	c.day, ok4 = digits2(s, 8)
+	c.hour, ok5 = digits2(s, 11)
+	c.min, ok6 = digits2(s, 14)
+	c.sec, ok7 = digits2(s, 17)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
+		return c, false
 	}
 	if c.month < 1 || c.month > 12 || c.day < 1 || c.day > daysIn(c.month, c.year) || c.hour > 23 || c.min > 59 || c.sec > 59 {
 		return c, false
 	}
 	return c, true
+}
+
+// digits2 returns the number written by the two digits at s[i:], false if
+// they are not both digits.
+func digits2(s string, i int) (int, bool) {
+	a, b := s[i]-'0', s[i+1]-'0'
+	return int(a)*10 + int(b), a <= 9 && b <= 9
 }
 
 // daysIn returns the number of days in month of year.

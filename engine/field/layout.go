@@ -1,6 +1,8 @@
 package field
 
 import (
+	"math/bits"
+	"unicode/utf8"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +18,9 @@ type Layout struct {
 	index map[string]int
 	// short[n] lists the slots of the names n bytes long, for Lookup.
 	short [maxShort][]int
+	// first[c] has bit i set when the name in slot i (of the first 64)
+	// starts with the byte c, for MatchKey.
+	first [256]uint64
 	key   string // the names joined by \x00: the intern key
 
 	// unions holds the unions computed so far, a short list read without
@@ -46,6 +51,9 @@ func NewLayout(names ...string) *Layout {
 		l.index[n] = i
 		if len(n) < maxShort {
 			l.short[len(n)] = append(l.short[len(n)], i)
+		}
+		if n != "" && i < 64 && writtenAsIs(n) {
+			l.first[n[0]] |= 1 << i
 		}
 	}
 	actual, _ := interned.LoadOrStore(key, l)
@@ -83,6 +91,38 @@ func (l *Layout) Lookup(key []byte) int {
 		return i
 	}
 	return -1
+}
+
+// MatchKey returns the slot of the name that quoted starts with, followed
+// by a closing quote, and the offset in quoted just past that quote: the
+// JSON key "event" in `"event":1` without scanning the key for its end. It
+// returns -1 when no name of the first 64 slots is there, which may also
+// be because the key is written with escapes. quoted starts with the
+// opening quote.
+func (l *Layout) MatchKey(quoted []byte) (slot, end int) {
+	if len(quoted) < 2 {
+		return -1, 0
+	}
+	for m := l.first[quoted[1]]; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		n := l.names[i]
+		if e := len(n) + 1; e < len(quoted) && quoted[e] == '"' && string(quoted[1:e]) == n {
+			return i, e + 1
+		}
+	}
+	return -1, 0
+}
+
+// writtenAsIs reports whether JSON writes the key name as its bytes
+// between quotes, with no escape: valid UTF-8 without a quote, a
+// backslash or a control character. MatchKey only knows such names.
+func writtenAsIs(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.ValidString(name)
 }
 
 // Union returns the layout of the names of l and o together; l itself when
