@@ -2,11 +2,11 @@ package field
 
 import (
 	"math/bits"
-	"unicode/utf8"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // Layout is a set of top-level field names in sorted order, each with a

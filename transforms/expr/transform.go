@@ -72,7 +72,11 @@ func (f *Filter) Apply(_ context.Context, in engine.Batch) (engine.Batch, error)
 			rec.Err = engine.Permanent(fmt.Errorf("filter: %w", err))
 			keep = true // passed on to be dead-lettered
 		}
-		if keep {
+		switch {
+		case !keep:
+		case len(out) == i:
+			out = out[:i+1] // in place: nothing dropped yet
+		default:
 			out = append(out, *rec)
 		}
 	}
