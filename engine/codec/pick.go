@@ -42,11 +42,13 @@ type KeyCache struct {
 	keys []cachedKey
 }
 
-// cachedKey is a key as it was written, quotes included, and its slot (-1
-// for a key of no slot).
+// cachedKey is a key as it was written, quotes included, followed by its
+// colon when no white space came between, and its slot (-1 for a key of
+// no slot).
 type cachedKey struct {
 	quoted []byte
 	slot   int
+	colon  bool // quoted ends with the colon
 }
 
 // maxCachedKeys is the most keys a KeyCache remembers of an object.
@@ -90,28 +92,49 @@ func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []f
 		if i >= len(data) || data[i] != '"' {
 			return errPick
 		}
-		var slot, end int
+		// The key and the colon after it. Compact JSON, with no white
+		// space between them, is the common case: a cached key holds its
+		// colon then, and is matched with it.
+		var slot int
 		if keys != nil && k < len(keys.keys) && hasKey(data[i:], keys.keys[k].quoted) {
 			// The key the object before had here.
-			slot, end = keys.keys[k].slot, i+len(keys.keys[k].quoted)
+			ck := &keys.keys[k]
+			slot, i = ck.slot, i+len(ck.quoted)
+			if !ck.colon {
+				if i = skipBlank(data, i); i >= len(data) || data[i] != ':' {
+					return errPick
+				}
+				i++
+			}
 		} else {
+			var end int
 			if slot, end = keyAt(data, i, l); end < 0 {
 				return errPick
 			}
-			if keys != nil && k <= len(keys.keys) && k < maxCachedKeys {
-				keys.keys = append(keys.keys[:k], cachedKey{quoted: data[i:end:end], slot: slot})
+			colon := end
+			if colon >= len(data) || data[colon] != ':' {
+				colon = skipBlank(data, end)
+				if colon >= len(data) || data[colon] != ':' {
+					return errPick
+				}
 			}
+			if keys != nil && k <= len(keys.keys) && k < maxCachedKeys {
+				ck := cachedKey{quoted: data[i:end:end], slot: slot}
+				if colon == end {
+					ck.quoted, ck.colon = data[i:end+1:end+1], true
+				}
+				keys.keys = append(keys.keys[:k], ck)
+			}
+			i = colon + 1
+		}
+		if i < len(data) && data[i] <= ' ' {
+			i = skipBlank(data, i)
+		}
+		if i >= len(data) {
+			return errPick
 		}
 		if slot >= 0 && want&(1<<slot) == 0 {
 			slot = -1
-		}
-		i = skipBlank(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return errPick
-		}
-		i = skipBlank(data, i+1)
-		if i >= len(data) {
-			return errPick
 		}
 		if slot < 0 {
 			i = skipValue(data, i, 1)
@@ -126,13 +149,18 @@ func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []f
 			}
 			dst[slot] = v
 		}
-		i = skipBlank(data, i)
+		if i < len(data) && data[i] <= ' ' {
+			i = skipBlank(data, i)
+		}
 		if i >= len(data) {
 			return errPick
 		}
 		switch data[i] {
 		case ',':
-			i = skipBlank(data, i+1)
+			i++
+			if i < len(data) && data[i] <= ' ' {
+				i = skipBlank(data, i)
+			}
 		case '}':
 			return endOfValue(data, i+1)
 		default:

@@ -615,25 +615,24 @@ func changeCase(arg fastFn, upper bool) fastFn {
 		if !ok || v.Kind() != field.KindString {
 			return field.Value{}, false
 		}
+		// One pass converts into the arena; the bytes are only taken when
+		// something changed.
 		s := v.Str()
-		first := -1
+		b := a.Bytes(len(s))[:len(s)]
+		changed := false
 		for i := 0; i < len(s); i++ {
 			ch := s[i]
 			if ch >= utf8.RuneSelf {
 				return field.String(conv(s)), true
 			}
-			if first < 0 && ch >= lo && ch <= hi {
-				first = i
+			if ch >= lo && ch <= hi {
+				ch ^= 0x20
+				changed = true
 			}
+			b[i] = ch
 		}
-		if first < 0 {
+		if !changed {
 			return v, true
-		}
-		b := append(a.Bytes(len(s)), s...)
-		for i := first; i < len(b); i++ {
-			if ch := b[i]; ch >= lo && ch <= hi {
-				b[i] = ch ^ 0x20
-			}
 		}
 		return field.String(a.String(b)), true
 	}

@@ -90,7 +90,7 @@ func (p *pool) run(ctx context.Context) {
 	for range max(p.ctrl.Limits().Min, 1) {
 		p.start(ctx)
 	}
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		if p.closed.Load() {
