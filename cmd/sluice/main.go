@@ -48,11 +48,11 @@ func main() {
 	os.Exit(code)
 }
 
-// setMemoryDefaults tunes the garbage collector for pipelines (see
-// run.SetGCDefaults) and, in a container with a memory limit, sets the Go
-// runtime's soft memory limit to 90% of it, so that the collector works
-// harder before the container is killed for memory. GOGC and GOMEMLIMIT in
-// the environment take precedence.
+// setMemoryDefaults tunes the garbage collector for pipelines (a heap
+// floor, see run.SetGCDefaults) and, in a container with a memory limit,
+// sets the Go runtime's soft memory limit to 90% of it, so that the
+// collector works harder before the container is killed for memory. GOGC,
+// SLUICE_HEAP_FLOOR and GOMEMLIMIT in the environment take precedence.
 func setMemoryDefaults() {
 	run.SetGCDefaults()
 	_, _ = memlimit.Set(
