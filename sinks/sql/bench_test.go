@@ -1,0 +1,36 @@
+package sql
+
+import (
+	"context"
+	"testing"
+)
+
+// BenchmarkPlan maps batches of 5000 records of benchmark scenario (e) to
+// rows (the eleven columns of an event, into a SQLite table that declares
+// the same types as the MariaDB one): the sink's own work per row, without
+// the database's.
+func BenchmarkPlan(b *testing.B) {
+	const size = 5000
+	cfg := sqliteConfig(b, "events")
+	cfg.Mode, cfg.Key = ModeUpsert, []string{"event_id"}
+	cfg.Columns = eventColumns
+	cfg.CreateTable = eventTable()
+	s, _ := openSink(b, cfg)
+	tf := newTransformed(b)
+	b.ReportAllocs()
+	rows := 0
+	for b.Loop() {
+		b.StopTimer()
+		batch := tf.batch(b, rows, size)
+		b.StartTimer()
+		p, err := s.plan(context.Background(), s.db, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(p.failed) > 0 || len(p.groups) != 1 || len(p.groups[0].rows) != size {
+			b.Fatalf("plan: %d failed, %d groups", len(p.failed), len(p.groups))
+		}
+		rows += size
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows), "ns/row")
+}
