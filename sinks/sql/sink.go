@@ -92,6 +92,20 @@ type Sink struct {
 type mappedColumn struct {
 	name string
 	prog *expr.Program
+	// field is set when the expression is only the name of a top-level
+	// field, such as event_id: the value is read from the record's fields
+	// without running the expression.
+	field string
+}
+
+// fieldOnly returns the field that the expression src, compiled to prog,
+// reads and returns as it is, or "" if it does more.
+func fieldOnly(src string, prog *expr.Program) string {
+	f, exact := prog.Fields()
+	if exact && len(f) == 1 && f[0] == strings.TrimSpace(src) {
+		return f[0]
+	}
+	return ""
 }
 
 // usedFields returns the top-level fields that the table template and the
@@ -155,7 +169,7 @@ func New(c Config, env engine.Env) (*Sink, error) {
 			errs = append(errs, spec.At("columns."+p.Key, err))
 			continue
 		}
-		s.cols = append(s.cols, mappedColumn{name: p.Key, prog: prog})
+		s.cols = append(s.cols, mappedColumn{name: p.Key, prog: prog, field: fieldOnly(p.Value, prog)})
 	}
 	s.used = usedFields(s.tableT, s.cols)
 	if c.CreateTable != nil {

@@ -8,9 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/enginetest"
+	"github.com/sluicehq/sluice/engine/expr"
 	"github.com/sluicehq/sluice/engine/spec"
 )
 
@@ -256,6 +259,13 @@ func TestConvert(t *testing.T) {
 		{"time in UTC", at, kindTime, at.UTC(), ""},
 		{"time from unix ms", int64(1714564800000), kindTime, time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), ""},
 		{"time from sql text", "2024-05-01 12:00:00", kindTime, time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), ""},
+		{"time from RFC 3339", "2024-05-01T12:00:00.25+02:00", kindTime, time.Date(2024, 5, 1, 10, 0, 0, 25e7, time.UTC), ""},
+		{"time from RFC 3339 without zone", " 2024-05-01T12:00:00.5 ", kindTime, time.Date(2024, 5, 1, 12, 0, 0, 5e8, time.UTC), ""},
+		{"time from sql text with zone", "2024-05-01 12:00:00-01:30", kindTime, time.Date(2024, 5, 1, 13, 30, 0, 0, time.UTC), ""},
+		{"time from date", "2024-05-01", kindTime, time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), ""},
+		{"time from unix seconds text", "1714564800.5", kindTime, time.Date(2024, 5, 1, 12, 0, 0, 5e8, time.UTC), ""},
+		{"time from bad date", "2024-02-30", kindTime, nil, "is not a time"},
+		{"time from lower-case t", "2024-05-01t12:00:00Z", kindTime, nil, "is not a time"},
 		{"json string", "a", kindJSON, `"a"`, ""},
 		{"bytes from object", map[string]any{"a": int64(1)}, kindBytes, []byte(`{"a":1}`), ""},
 		{"any passes", "x", kindAny, "x", ""},
@@ -276,6 +286,79 @@ func TestConvert(t *testing.T) {
 			}
 			if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", tc.want) {
 				t.Fatalf("got %#v, want %#v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestColumnValue: a column whose expression is a field's name reads the
+// field without the expression, with the same result as evaluating it.
+func TestColumnValue(t *testing.T) {
+	fields := map[string]any{
+		"a": "x", "n": int64(3), "i": 7, "f": 1.5, "b": true, "at": time.Unix(0, 0), "list": []string{"p", "q"},
+		"obj": map[string]any{"k": int64(1)}, "type": "kill", "nil": "field", "true": "field",
+	}
+	cases := []struct {
+		src   string
+		field string // "" when the expression runs
+	}{
+		{"a", "a"}, {" n ", "n"}, {"i", "i"}, {"f", "f"}, {"b", "b"}, {"at", "at"}, {"list", "list"}, {"obj", "obj"},
+		{"missing", "missing"}, {"type", "type"}, {"nil", ""}, {"true", ""}, {`$env["a"]`, ""}, {"n * 1", ""},
+		{"a + a", ""}, {"obj.k", ""}, {"upper(a)", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.src, func(t *testing.T) {
+			prog, err := expr.Compile(tc.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mc := mappedColumn{name: "c", prog: prog, field: fieldOnly(tc.src, prog)}
+			if mc.field != tc.field {
+				t.Fatalf("field %q, want %q", mc.field, tc.field)
+			}
+			got, err := mc.value(fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := prog.Eval(fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+				t.Fatalf("value %#v, Eval %#v", got, want)
+			}
+		})
+	}
+}
+
+// TestParseTime: parseTime, which picks the layouts to try by the
+// string's shape, accepts what trying every layout in order accepts, with
+// the same result.
+func TestParseTime(t *testing.T) {
+	every := func(s string) (time.Time, bool) {
+		s = strings.TrimSpace(s)
+		for _, l := range timeLayouts {
+			if t, err := time.Parse(l, s); err == nil {
+				return t.UTC(), true
+			}
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) <= 1e17 {
+			return unixTime(f), true
+		}
+		return time.Time{}, false
+	}
+	for _, s := range []string{
+		"2024-05-01T12:00:00Z", "2024-05-01T12:00:00.123456789Z", "2024-05-01T12:00:00+02:00", "2024-05-01T12:00:00.5-07:30",
+		"2024-05-01T12:00:00", "2024-05-01T12:00:00.000", "2024-05-01 12:00:00", "2024-05-01 12:00:00.1Z", "2024-05-01 12:00:00+01:00",
+		"2024-05-01", " 2024-05-01 ", "2024-02-29", "2023-02-29", "2024-13-01", "2024-05-01T25:00:00Z", "2024-05-01T12:00:00+0200",
+		"2024-05-01T12:00:00 Z", "2024-05-01t12:00:00Z", "2024-05-01T12:00:00z", "2024-05-01X12:00:00", "2024-5-1", "20240501",
+		"1714564800", "1714564800000", "-1e5", "1e18", "NaN", "", "Z", "2024-05-01T", "2024-05-01 ", "+2024-05-01",
+	} {
+		t.Run(s, func(t *testing.T) {
+			got, ok := parseTime(s)
+			want, wantOK := every(s)
+			if ok != wantOK || !got.Equal(want) {
+				t.Fatalf("parseTime = %v, %v; every layout in order: %v, %v", got, ok, want, wantOK)
 			}
 		})
 	}
