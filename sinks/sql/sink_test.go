@@ -489,9 +489,11 @@ func TestStatementSplitting(t *testing.T) {
 		minStatements int
 		maxStatements int
 	}{
-		{"one statement", 32766, 4 << 20, 500, 1, 1},
-		{"placeholders", 30, 4 << 20, 100, 10, 10}, // 3 columns: 10 rows per statement
-		{"bytes", 32766, 2048, 100, 4, 20},
+		{"one statement", 32766, 4 << 20, 512, 1, 1},
+		{"powers of two", 32766, 4 << 20, 500, 6, 6},  // 256+128+64+32+16+4
+		{"prepared size", 32766, 4 << 20, 5000, 6, 6}, // 3 columns: 2048+2048+512+256+128+8
+		{"placeholders", 30, 4 << 20, 100, 13, 13},    // 10 rows fit: 12 statements of 8, one of 4
+		{"bytes", 32766, 2048, 100, 4, 30},
 		{"one row per statement", 2, 4 << 20, 7, 7, 7},
 	}
 	for _, tc := range cases {
@@ -514,6 +516,67 @@ func TestStatementSplitting(t *testing.T) {
 				t.Fatalf("%d rows, want %d", n, tc.rows)
 			}
 		})
+	}
+}
+
+// TestStatementsKept: batches of every size from 1 to 300 rows are written
+// with the prepared statements of 9 sizes, 1 to 256 rows; past the bound
+// of the placeholders kept (with a table per batch), statements are closed
+// and prepared again, and every row is written all the same.
+func TestStatementsKept(t *testing.T) {
+	cfg := sqliteConfig(t, "kept_{{ t }}")
+	cfg.Columns = pairs("id", "id", "name", "name")
+	cfg.CreateTable = &CreateTableConfig{Columns: pairs("id", "INTEGER", "name", "TEXT")}
+	s, reg := openSink(t, cfg)
+	kept := func() (n, prepared, params int) {
+		s.tmu.Lock()
+		defer s.tmu.Unlock()
+		for _, st := range s.stmts {
+			n++
+			if st.prepared != nil {
+				prepared++
+				params += st.params
+			}
+		}
+		if params != s.stmtParams {
+			t.Fatalf("%d placeholders prepared, the sink counts %d", params, s.stmtParams)
+		}
+		return n, prepared, params
+	}
+	id := 0
+	batch := func(table string, n int) engine.Batch {
+		b := recs(n, int64(id), func(i int) string { return fmt.Sprintf(`{"t":%q,"id":%d,"name":"n%d"}`, table, id+i, id+i) })
+		id += n
+		return b
+	}
+	for n := 1; n <= 300; n++ {
+		if err := s.Write(t.Context(), batch("a", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, prepared, params := kept(); n != 9 || prepared != 9 || params != 2*511 {
+		t.Fatalf("%d statements kept, %d prepared with %d placeholders; want 9 prepared, 1022 placeholders", n, prepared, params)
+	}
+	before := counterValue(t, reg, "sluice_sql_statements_total")
+	s.cacheParams = 600 // 256 rows of 2 columns and little more
+	for i := range 5 {
+		if err := s.Write(t.Context(), batch(fmt.Sprintf("b%d", i), 300)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, params := kept(); params > s.cacheParams {
+			t.Fatalf("%d placeholders prepared, more than %d", params, s.cacheParams)
+		}
+	}
+	if got := counterValue(t, reg, "sluice_sql_statements_total") - before; got != 5*4 { // 256+32+8+4
+		t.Errorf("%v statements, want 20", got)
+	}
+	db := rawDB(t, cfg)
+	total := count(t, db, `SELECT COUNT(*) FROM kept_a`)
+	for i := range 5 {
+		total += count(t, db, fmt.Sprintf(`SELECT COUNT(*) FROM kept_b%d`, i))
+	}
+	if total != id {
+		t.Fatalf("%d rows, want %d", total, id)
 	}
 }
 

@@ -15,9 +15,10 @@ import (
 
 // group is the rows of one Write that go to one table.
 type group struct {
-	info *tableInfo
-	cols []column // in statement order; names as the sink writes them
-	rows []row
+	info  *tableInfo
+	cols  []column // in statement order; names as the sink writes them
+	names string   // the columns' names joined by commas, once known
+	rows  []row
 }
 
 // row is one record's values, in the order of its group's columns.
@@ -460,6 +461,9 @@ func (mc *mappedColumn) value(fields map[string]any) (any, error) {
 // skips the records at or below them, and saves the new positions before
 // committing.
 func (s *Sink) commit(ctx context.Context, db *dbsql.DB, b engine.Batch, p *plan, bisect bool) (map[int]error, error) {
+	if err := s.prepare(ctx, db, p); err != nil {
+		return nil, err
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, s.fail("begin transaction", err)
@@ -535,50 +539,6 @@ func (s *Sink) commit(ctx context.Context, db *dbsql.DB, b engine.Batch, p *plan
 	}
 	committed = true
 	return bad, nil
-}
-
-// chunk returns how many of rows, at least one, the next statement holds:
-// as many as the placeholder limit and max_statement_bytes allow and, in a
-// postgres upsert, no two rows with the same key (ON CONFLICT DO UPDATE
-// cannot change a row twice in one statement).
-func (s *Sink) chunk(g *group, rows []row) int {
-	maxRows := max(s.maxParams/len(g.cols), 1)
-	size := 64 + 8*len(g.cols) + len(g.info.name)
-	for _, c := range g.cols {
-		size += 2 * (len(c.name) + 4) // the column list, and the update list of an upsert
-	}
-	var keys map[string]bool
-	for n, r := range rows {
-		if n == maxRows || (n > 0 && size+r.size > s.maxBytes) {
-			return n
-		}
-		if r.key != "" {
-			if keys[r.key] {
-				return n
-			}
-			if keys == nil {
-				keys = map[string]bool{}
-			}
-			keys[r.key] = true
-		}
-		size += r.size + 4
-	}
-	return len(rows)
-}
-
-// exec writes rows in one multi-row statement.
-func (s *Sink) exec(ctx context.Context, tx *dbsql.Tx, g *group, rows []row) error {
-	names := make([]string, len(g.cols))
-	for i, c := range g.cols {
-		names[i] = c.name
-	}
-	args := make([]any, 0, len(rows)*len(g.cols))
-	for _, r := range rows {
-		args = append(args, r.vals...)
-	}
-	s.statements.Inc()
-	_, err := tx.ExecContext(ctx, s.insertSQL(g.info.name, names, len(rows)), args...)
-	return err
 }
 
 // bisectSavepoint is the savepoint a bisection rolls back to. Savepoints
