@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sluicehq/sluice/engine/expr"
 )
@@ -365,12 +366,14 @@ var timeLayouts = []string{
 // parsed once rather than failing (and allocating an error) on the
 // layouts before it.
 func parseTime(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
+	if s != "" && (mayBeSpace(s[0]) || mayBeSpace(s[len(s)-1])) {
+		s = strings.TrimSpace(s)
+	}
 	if len(s) >= 10 && s[4] == '-' && s[7] == '-' {
 		var layouts []string
 		switch {
 		case len(s) == 10:
-			layouts = timeLayouts[4:]
+			return parseDate(s)
 		case s[10] == 'T':
 			layouts = timeLayouts[0:2]
 		case s[10] == ' ':
@@ -390,6 +393,31 @@ func parseTime(s string) (time.Time, bool) {
 		return unixTime(f), true
 	}
 	return time.Time{}, false
+}
+
+// mayBeSpace reports whether b may be (part of) a character that
+// strings.TrimSpace removes.
+func mayBeSpace(b byte) bool { return b <= ' ' || b >= utf8.RuneSelf }
+
+// parseDate reads s, ten bytes, as 2006-01-02, as time.Parse does.
+func parseDate(s string) (time.Time, bool) {
+	var n [8]int
+	for i, j := 0, 0; i < 10; i++ {
+		if i == 4 || i == 7 {
+			continue
+		}
+		if s[i] < '0' || s[i] > '9' {
+			return time.Time{}, false
+		}
+		n[j] = int(s[i] - '0')
+		j++
+	}
+	y, m, d := n[0]*1000+n[1]*100+n[2]*10+n[3], time.Month(n[4]*10+n[5]), n[6]*10+n[7]
+	t := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	if m < 1 || m > 12 || d < 1 || t.Day() != d {
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // hasZone reports whether the time s ends with a zone: Z, or ±hh:mm.
