@@ -189,22 +189,36 @@ func (s *Sink) closeStatements() {
 }
 
 // exec writes rows in one multi-row statement: the prepared one when the
-// sink holds it, else the statement's text with its values.
+// sink holds it, else the statement's text with its values. A prepared
+// statement that fails other than for its rows' values is forgotten, so
+// that the retry prepares it again, in case the server lost it.
 func (s *Sink) exec(ctx context.Context, tx *dbsql.Tx, g *group, rows []row) error {
 	args := make([]any, 0, len(rows)*len(g.cols))
 	for _, r := range rows {
 		args = append(args, r.vals...)
 	}
-	_, st := s.statement(g, len(rows))
+	k, st := s.statement(g, len(rows))
 	s.tmu.Lock()
 	ps := st.prepared
 	s.tmu.Unlock()
 	s.statements.Inc()
-	var err error
-	if ps != nil {
-		_, err = tx.StmtContext(ctx, ps).ExecContext(ctx, args...)
-	} else {
-		_, err = tx.ExecContext(ctx, st.text, args...)
+	if ps == nil {
+		_, err := tx.ExecContext(ctx, st.text, args...)
+		return err
+	}
+	_, err := tx.StmtContext(ctx, ps).ExecContext(ctx, args...)
+	if err != nil && !classify(err) {
+		s.tmu.Lock()
+		if s.stmts[k] == st {
+			delete(s.stmts, k)
+			s.stmtBytes -= len(st.text)
+			if st.prepared != nil {
+				st.prepared.Close()
+				st.prepared = nil
+				s.stmtParams -= st.params
+			}
+		}
+		s.tmu.Unlock()
 	}
 	return err
 }
