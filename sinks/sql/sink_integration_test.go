@@ -366,45 +366,55 @@ func BenchmarkUpsertMariaDB(b *testing.B) {
 // key per row) from one writer, as the scenario's sink does, and reports
 // rows/s, the CPU time of this process (Sluice's side: mapping, driver)
 // and, when the server runs on this machine, of the database server, per
-// row.
+// row. Batches have 5000 rows, or from 4000 to 5000 as a sink's batches do
+// when its period flushes them.
 func BenchmarkWriteEvents(b *testing.B) {
 	for _, db := range itDBs {
-		b.Run("db="+db.name, func(b *testing.B) {
-			const size = 5000
-			cfg := itConfig(b, db)
-			cfg.Mode, cfg.Key = ModeUpsert, []string{"event_id"}
-			cfg.Columns = eventColumns
-			cfg.CreateTable = eventTable()
-			s, _ := openSink(b, cfg)
-			tf := newTransformed(b)
-			server := serverPID(db)
-			var self, dbCPU time.Duration
-			rows := 0
-			b.ReportAllocs()
-			for b.Loop() {
-				b.StopTimer()
-				batch := tf.batch(b, rows, size)
-				self0, db0 := processCPU(0), processCPU(server)
-				b.StartTimer()
-				if err := s.Write(context.Background(), batch); err != nil {
-					b.Fatal(err)
+		for _, varied := range []bool{false, true} {
+			name := "db=" + db.name + "/batch=5000"
+			if varied {
+				name = "db=" + db.name + "/batch=4000-5000"
+			}
+			b.Run(name, func(b *testing.B) {
+				cfg := itConfig(b, db)
+				cfg.Mode, cfg.Key = ModeUpsert, []string{"event_id"}
+				cfg.Columns = eventColumns
+				cfg.CreateTable = eventTable()
+				s, _ := openSink(b, cfg)
+				tf := newTransformed(b)
+				server := serverPID(db)
+				var self, dbCPU time.Duration
+				rows := 0
+				b.ReportAllocs()
+				for i := 0; b.Loop(); i++ {
+					b.StopTimer()
+					size := 5000
+					if varied {
+						size = 4000 + i*397%1001
+					}
+					batch := tf.batch(b, rows, size)
+					self0, db0 := processCPU(0), processCPU(server)
+					b.StartTimer()
+					if err := s.Write(context.Background(), batch); err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					self += processCPU(0) - self0
+					dbCPU += processCPU(server) - db0
+					b.StartTimer()
+					rows += size
 				}
-				b.StopTimer()
-				self += processCPU(0) - self0
-				dbCPU += processCPU(server) - db0
-				b.StartTimer()
-				rows += size
-			}
-			raw := rawDB(b, cfg)
-			if n := count(b, raw, "SELECT COUNT(*) FROM "+s.d.quote(cfg.Table)); n != rows {
-				b.Fatalf("%d rows in the table, want %d", n, rows)
-			}
-			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
-			b.ReportMetric(float64(self.Microseconds())/float64(rows), "cpu-µs/row")
-			if server > 0 {
-				b.ReportMetric(float64(dbCPU.Microseconds())/float64(rows), "db-cpu-µs/row")
-			}
-		})
+				raw := rawDB(b, cfg)
+				if n := count(b, raw, "SELECT COUNT(*) FROM "+s.d.quote(cfg.Table)); n != rows {
+					b.Fatalf("%d rows in the table, want %d", n, rows)
+				}
+				b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+				b.ReportMetric(float64(self.Microseconds())/float64(rows), "cpu-µs/row")
+				if server > 0 {
+					b.ReportMetric(float64(dbCPU.Microseconds())/float64(rows), "db-cpu-µs/row")
+				}
+			})
+		}
 	}
 }
 
