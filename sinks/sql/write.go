@@ -148,7 +148,11 @@ func (s *Sink) planColumns(ctx context.Context, db *dbsql.DB, b engine.Batch) (*
 		tr := last
 		if tr == nil || tr.name != name {
 			if tr = byName[name]; tr == nil {
-				if tr, err = s.columnsOf(ctx, db, name, n-i); err != nil {
+				room := 0 // rows of several tables: each grows as it needs
+				if s.tableT == nil {
+					room = n - i
+				}
+				if tr, err = s.columnsOf(ctx, db, name, room); err != nil {
 					return nil, err
 				}
 				if byName == nil {
