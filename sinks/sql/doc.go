@@ -14,9 +14,17 @@
 // column and type in the error. The table may be a template, such as
 // 'results_{{ day }}': the rows of one batch then go to several tables.
 //
-// A Write is one transaction: multi-row INSERT statements, split to stay
-// within the database's placeholder limit and max_statement_bytes, then
-// COMMIT. Write returns nil only once the transaction is committed. Modes:
+// A Write is one transaction: multi-row INSERT statements, then COMMIT.
+// Write returns nil only once the transaction is committed. A statement
+// holds a power of two of rows, as many as fit 8192 values, the database's
+// placeholder limit and max_statement_bytes: 5000 rows of 11 columns are
+// nine statements of 512 rows, then 256, 128 and 8. Batches of a table so
+// reuse a dozen statements, each prepared once per connection and kept (by
+// the sink on MySQL and SQLite, up to 65536 placeholders in all; by pgx on
+// PostgreSQL): a statement then sends only its values, and the database
+// does not parse it again. On MySQL, a dsn with interpolateParams=true
+// (for a proxy that cannot prepare) has the driver send each statement as
+// text with its values instead. Modes:
 // insert; upsert on key (MySQL ON DUPLICATE KEY UPDATE c = VALUES(c),
 // PostgreSQL and SQLite ON CONFLICT (key) DO UPDATE SET c = EXCLUDED.c), so
 // that a replay overwrites instead of duplicating; insert_ignore (ON

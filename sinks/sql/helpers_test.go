@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	dbsql "database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/codec"
+	"github.com/sluicehq/sluice/engine/expr"
 	"github.com/sluicehq/sluice/engine/spec"
 )
 
@@ -182,4 +184,84 @@ func errorOf(err error, idx int) error {
 		}
 	}
 	return nil
+}
+
+// eventRegions and the rest are the choices of event, modelled on the
+// generate source's game-telemetry events.
+var (
+	eventNames     = []string{"heartbeat", "login", "match_start", "kill", "purchase", "match_end", "logout"}
+	eventRegions   = []string{"eu-west", "us-east", "ap-south", "sa-east"}
+	eventPlatforms = []string{"android", "ios", "pc", "console"}
+)
+
+// event returns game-telemetry event seq as JSON, as the benchmarks'
+// input: event_id g1-seq, one every 100ms from 2026-11-24.
+func event(seq int) string {
+	ts := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC).Add(time.Duration(seq) * 100 * time.Millisecond)
+	return fmt.Sprintf(`{"event_id":"g1-%d","event":%q,"ts":%q,"player_id":%d,"match_id":%d,"region":%q,"platform":%q,"latency_ms":%d.%d,"score":%d,"level":%d,"device":{"os":%q,"ver":"14"}}`,
+		seq, eventNames[seq%len(eventNames)], ts.Format("2006-01-02T15:04:05.000Z07:00"), 1000+seq*7%5000, 70000+seq/200,
+		eventRegions[seq%len(eventRegions)], eventPlatforms[seq/3%len(eventPlatforms)], seq*13%500, seq%10, seq*31%5000, 1+seq%60,
+		eventPlatforms[seq/3%len(eventPlatforms)])
+}
+
+// eventColumns are the columns of benchmark scenario (e)
+// (benchmarks/kafka-to-mariadb): the eleven scalar fields of an event.
+var eventColumns = pairs("event_id", "event_id", "event", "event", "ts", "ts", "day", "day", "player_id", "player_id",
+	"match_id", "match_id", "region", "region", "platform", "platform", "latency_ms", "latency_ms", "score", "score", "level", "level")
+
+// eventTable is the table of scenario (e), as create_table.
+func eventTable() *CreateTableConfig {
+	return &CreateTableConfig{
+		Columns: pairs("event_id", "VARCHAR(32) NOT NULL", "event", "VARCHAR(16) NOT NULL", "ts", "TIMESTAMP(3) NOT NULL", "day", "DATE NOT NULL",
+			"player_id", "BIGINT NOT NULL", "match_id", "BIGINT NOT NULL", "region", "VARCHAR(16) NOT NULL", "platform", "VARCHAR(16) NOT NULL",
+			"latency_ms", "DOUBLE PRECISION NOT NULL", "score", "INT NOT NULL", "level", "INT NOT NULL"),
+		PrimaryKey: []string{"event_id"},
+	}
+}
+
+// transformed is what scenario (e)'s transforms leave in a record before
+// the sink sees it: the filter reads event and latency_ms, the set reads ts
+// and region and sets day and region, each through Record.View.
+type transformed struct {
+	day, region *expr.Program
+}
+
+func newTransformed(t testing.TB) transformed {
+	day, err := expr.Compile(`format_time(ts, "2006-01-02")`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	region, err := expr.Compile(`upper(region)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return transformed{day: day, region: region}
+}
+
+// batch returns the events [from, from+n) as records read from stream
+// "events/0", transformed.
+func (tf transformed) batch(t testing.TB, from, n int) engine.Batch {
+	out := make([]engine.Record, n)
+	for i := range out {
+		out[i] = rec(event(from+i), "events/0", int64(from+i))
+		r := &out[i]
+		if _, err := r.View([]string{"event", "latency_ms"}); err != nil {
+			t.Fatal(err)
+		}
+		f, err := r.View([]string{"day", "region", "ts"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		day, err := tf.day.Eval(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		region, err := tf.region.Eval(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f["day"], f["region"] = day, region
+		r.MarkChanged()
+	}
+	return engine.Batch{Records: out}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sluicehq/sluice/engine/expr"
 )
@@ -122,6 +123,9 @@ func convert(v any, col column) (any, error) {
 	return out, nil
 }
 
+// convertValue converts v as convert does, and says why it cannot in a
+// message. A value that needs no conversion is returned as the same
+// interface value, so that it is not copied to the heap again.
 func convertValue(v any, k kind) (any, string) {
 	v = canonical(v)
 	if v == nil {
@@ -131,7 +135,7 @@ func convertValue(v any, k kind) (any, string) {
 	case kindInt:
 		switch t := v.(type) {
 		case int64:
-			return t, ""
+			return v, ""
 		case float64:
 			if t != math.Trunc(t) || t < -(1<<63) || t >= 1<<63 || math.IsNaN(t) {
 				return nil, fmt.Sprintf("%v is not a whole number in the range of a 64-bit integer", t)
@@ -160,7 +164,7 @@ func convertValue(v any, k kind) (any, string) {
 			if math.IsNaN(t) || math.IsInf(t, 0) {
 				return nil, fmt.Sprintf("%v cannot be stored", t)
 			}
-			return t, ""
+			return v, ""
 		case string:
 			f, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -171,7 +175,7 @@ func convertValue(v any, k kind) (any, string) {
 	case kindDecimal:
 		switch t := v.(type) {
 		case int64:
-			return t, ""
+			return v, ""
 		case float64:
 			if math.IsNaN(t) || math.IsInf(t, 0) {
 				return nil, fmt.Sprintf("%v cannot be stored", t)
@@ -190,7 +194,7 @@ func convertValue(v any, k kind) (any, string) {
 	case kindBool:
 		switch t := v.(type) {
 		case bool:
-			return t, ""
+			return v, ""
 		case int64:
 			if t == 0 || t == 1 {
 				return t == 1, ""
@@ -210,7 +214,7 @@ func convertValue(v any, k kind) (any, string) {
 	case kindString:
 		switch t := v.(type) {
 		case string:
-			return t, ""
+			return v, ""
 		case int64:
 			return strconv.FormatInt(t, 10), ""
 		case float64:
@@ -230,7 +234,7 @@ func convertValue(v any, k kind) (any, string) {
 	case kindTime:
 		switch t := v.(type) {
 		case time.Time:
-			return t.UTC(), ""
+			return utc(v, t), ""
 		case string:
 			if tm, ok := parseTime(t); ok {
 				return tm, ""
@@ -255,7 +259,7 @@ func convertValue(v any, k kind) (any, string) {
 	case kindBytes:
 		switch t := v.(type) {
 		case []byte:
-			return t, ""
+			return v, ""
 		case string:
 			return []byte(t), ""
 		case []any, map[string]any:
@@ -273,20 +277,28 @@ func convertValue(v any, k kind) (any, string) {
 	default: // kindAny
 		switch t := v.(type) {
 		case bool, int64, string, []byte:
-			return t, ""
+			return v, ""
 		case float64:
 			if math.IsNaN(t) || math.IsInf(t, 0) {
 				return nil, fmt.Sprintf("%v cannot be stored", t)
 			}
-			return t, ""
+			return v, ""
 		case time.Time:
-			return t.UTC(), ""
+			return utc(v, t), ""
 		case []any, map[string]any:
 			return toJSON(t)
 		}
 		return nil, fmt.Sprintf("a value of type %T cannot be stored", v)
 	}
 	return nil, fmt.Sprintf("%s cannot be converted to %s", describe(v), k)
+}
+
+// utc returns the time t, which v holds, in UTC: v itself when it is.
+func utc(v any, t time.Time) any {
+	if t.Location() == time.UTC {
+		return v
+	}
+	return t.UTC()
 }
 
 // canonical turns the odd numeric types an expression may return into
@@ -337,7 +349,9 @@ func toJSON(v any) (any, string) {
 }
 
 // timeLayouts are the string forms a time column accepts, the ones
-// parse_time takes without a layout.
+// parse_time takes without a layout: date and time separated by T, with
+// and without a zone, then by a space, with and without a zone, then a
+// date alone.
 var timeLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999",
@@ -346,17 +360,76 @@ var timeLayouts = []string{
 	"2006-01-02",
 }
 
+// parseTime reads s as one of timeLayouts or as unix seconds or
+// milliseconds. It tries only the layouts that s can match by its shape,
+// and the one with a zone first when s ends with one, so that a time is
+// parsed once rather than failing (and allocating an error) on the
+// layouts before it.
 func parseTime(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	for _, l := range timeLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t.UTC(), true
+	if s != "" && (mayBeSpace(s[0]) || mayBeSpace(s[len(s)-1])) {
+		s = strings.TrimSpace(s)
+	}
+	if len(s) >= 10 && s[4] == '-' && s[7] == '-' {
+		var layouts []string
+		switch {
+		case len(s) == 10:
+			return parseDate(s)
+		case s[10] == 'T':
+			layouts = timeLayouts[0:2]
+		case s[10] == ' ':
+			layouts = timeLayouts[2:4]
 		}
+		if len(layouts) == 2 && !hasZone(s) {
+			layouts = []string{layouts[1], layouts[0]}
+		}
+		for _, l := range layouts {
+			if t, err := time.Parse(l, s); err == nil {
+				return t.UTC(), true
+			}
+		}
+		return time.Time{}, false
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) <= 1e17 {
 		return unixTime(f), true
 	}
 	return time.Time{}, false
+}
+
+// mayBeSpace reports whether b may be (part of) a character that
+// strings.TrimSpace removes.
+func mayBeSpace(b byte) bool { return b <= ' ' || b >= utf8.RuneSelf }
+
+// parseDate reads s, ten bytes, as 2006-01-02, as time.Parse does.
+func parseDate(s string) (time.Time, bool) {
+	var n [8]int
+	for i, j := 0, 0; i < 10; i++ {
+		if i == 4 || i == 7 {
+			continue
+		}
+		if s[i] < '0' || s[i] > '9' {
+			return time.Time{}, false
+		}
+		n[j] = int(s[i] - '0')
+		j++
+	}
+	y, m, d := n[0]*1000+n[1]*100+n[2]*10+n[3], time.Month(n[4]*10+n[5]), n[6]*10+n[7]
+	t := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	if m < 1 || m > 12 || d < 1 || t.Day() != d {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// hasZone reports whether the time s ends with a zone: Z, or ±hh:mm.
+func hasZone(s string) bool {
+	n := len(s)
+	switch {
+	case s[n-1] == 'Z' || s[n-1] == 'z':
+		return true
+	case n >= 6 && (s[n-6] == '+' || s[n-6] == '-') && s[n-3] == ':':
+		return true
+	}
+	return false
 }
 
 // unixTime reads f as unix seconds, or milliseconds when above 1e12, as

@@ -66,9 +66,11 @@ type Sink struct {
 	// Record.View; nil when every field is needed.
 	used []string
 
-	// Limits of one statement; tests lower them.
-	maxParams int
-	maxBytes  int
+	// Limits of one statement, and of the placeholders of the prepared
+	// statements kept; tests lower them.
+	maxParams   int
+	maxBytes    int
+	cacheParams int
 
 	statements prometheus.Counter
 	bisections prometheus.Counter
@@ -78,20 +80,40 @@ type Sink struct {
 	db       *dbsql.DB
 	password string // to remove from errors
 	target   string // host/database or file, for logs and errors
+	// prepared is set when the sink prepares the statements it keeps (see
+	// stmt.go): on MySQL unless the dsn asks for interpolateParams, and on
+	// SQLite. pgx prepares and keeps statements itself, as the dsn's
+	// default_query_exec_mode says.
+	prepared bool
 
 	emu     sync.Mutex
 	streams map[string]*streamState // exactly_once: what this sink wrote, per stream
 	window  int                     // offsets per stream in streams; tests lower it
 
-	tmu       sync.Mutex
-	tables    map[string]*tableInfo
-	stmts     map[stmtKey]string
-	stmtBytes int // text held by stmts
+	tmu        sync.Mutex
+	tables     map[string]*tableInfo
+	stmts      map[stmtKey]*statement
+	stmtBytes  int // text held by stmts
+	stmtParams int // placeholders of the prepared statements in stmts
 }
 
 type mappedColumn struct {
 	name string
 	prog *expr.Program
+	// field is set when the expression is only the name of a top-level
+	// field, such as event_id: the value is read from the record's fields
+	// without running the expression.
+	field string
+}
+
+// fieldOnly returns the field that the expression src, compiled to prog,
+// reads and returns as it is, or "" if it does more.
+func fieldOnly(src string, prog *expr.Program) string {
+	f, exact := prog.Fields()
+	if exact && len(f) == 1 && f[0] == strings.TrimSpace(src) {
+		return f[0]
+	}
+	return ""
 }
 
 // usedFields returns the top-level fields that the table template and the
@@ -129,8 +151,8 @@ func New(c Config, env engine.Env) (*Sink, error) {
 	}
 	s := &Sink{
 		cfg: c, d: d, log: env.Log, pipeline: env.Pipeline,
-		maxParams: d.maxParams, maxBytes: int(c.MaxStatementBytes),
-		tables: map[string]*tableInfo{}, stmts: map[stmtKey]string{}, streams: map[string]*streamState{}, window: windowOffsets,
+		maxParams: d.maxParams, maxBytes: int(c.MaxStatementBytes), cacheParams: cachedParams,
+		tables: map[string]*tableInfo{}, stmts: map[stmtKey]*statement{}, streams: map[string]*streamState{}, window: windowOffsets,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -155,7 +177,7 @@ func New(c Config, env engine.Env) (*Sink, error) {
 			errs = append(errs, spec.At("columns."+p.Key, err))
 			continue
 		}
-		s.cols = append(s.cols, mappedColumn{name: p.Key, prog: prog})
+		s.cols = append(s.cols, mappedColumn{name: p.Key, prog: prog, field: fieldOnly(p.Value, prog)})
 	}
 	s.used = usedFields(s.tableT, s.cols)
 	if c.CreateTable != nil {
@@ -246,6 +268,7 @@ func (s *Sink) connect() (*dbsql.DB, error) {
 		if mc.Timeout == 0 {
 			mc.Timeout = s.cfg.ConnectTimeout
 		}
+		s.prepared = !mc.InterpolateParams
 		if s.cfg.TLS.Enabled {
 			tc, err := s.cfg.TLS.config(mc.Addr)
 			if err != nil {
@@ -283,6 +306,7 @@ func (s *Sink) connect() (*dbsql.DB, error) {
 		if db, err = dbsql.Open("sqlite", dsn); err != nil {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
+		s.prepared = true
 	}
 	conns := s.cfg.MaxOpenConns
 	if conns == 0 {
@@ -382,6 +406,9 @@ func (s *Sink) Close(context.Context) error {
 	if db == nil {
 		return nil
 	}
+	s.tmu.Lock()
+	s.closeStatements()
+	s.tmu.Unlock()
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("close connections to %s: %w", s.target, redact(err, s.password))
 	}
@@ -495,33 +522,4 @@ func (s *Sink) describe(ctx context.Context, db *dbsql.DB, table string) (*table
 	s.tables[table] = info
 	s.tmu.Unlock()
 	return info, nil
-}
-
-// stmtKey names a cached statement text.
-type stmtKey struct {
-	table string
-	cols  string // column names joined by commas
-	rows  int
-}
-
-// insertSQL returns the statement writing rows rows of cols into table,
-// from a small cache: batches of one table repeat the same statements.
-func (s *Sink) insertSQL(table string, cols []string, rows int) string {
-	k := stmtKey{table: table, cols: strings.Join(cols, ","), rows: rows}
-	s.tmu.Lock()
-	q, ok := s.stmts[k]
-	s.tmu.Unlock()
-	if ok {
-		return q
-	}
-	q = s.d.insert(table, cols, rows, s.cfg.Mode, s.cfg.Key)
-	s.tmu.Lock()
-	if s.stmtBytes+len(q) > 8<<20 {
-		clear(s.stmts)
-		s.stmtBytes = 0
-	}
-	s.stmts[k] = q
-	s.stmtBytes += len(q)
-	s.tmu.Unlock()
-	return q
 }

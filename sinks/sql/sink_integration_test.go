@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -357,4 +359,115 @@ func BenchmarkUpsertMariaDB(b *testing.B) {
 			b.ReportMetric(float64(n*size)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
+}
+
+// BenchmarkWriteEvents writes batches of benchmark scenario (e)'s events
+// (benchmarks/kafka-to-mariadb: eleven columns, upsert on event_id, a new
+// key per row) from one writer, as the scenario's sink does, and reports
+// rows/s, the CPU time of this process (Sluice's side: mapping, driver)
+// and, when the server runs on this machine, of the database server, per
+// row. Batches have 5000 rows, or from 4000 to 5000 as a sink's batches do
+// when its period flushes them.
+func BenchmarkWriteEvents(b *testing.B) {
+	for _, db := range itDBs {
+		for _, varied := range []bool{false, true} {
+			name := "db=" + db.name + "/batch=5000"
+			if varied {
+				name = "db=" + db.name + "/batch=4000-5000"
+			}
+			b.Run(name, func(b *testing.B) {
+				cfg := itConfig(b, db)
+				cfg.Mode, cfg.Key = ModeUpsert, []string{"event_id"}
+				cfg.Columns = eventColumns
+				cfg.CreateTable = eventTable()
+				s, _ := openSink(b, cfg)
+				tf := newTransformed(b)
+				server := serverPID(db)
+				var self, dbCPU time.Duration
+				rows := 0
+				b.ReportAllocs()
+				for i := 0; b.Loop(); i++ {
+					b.StopTimer()
+					size := 5000
+					if varied {
+						size = 4000 + i*397%1001
+					}
+					batch := tf.batch(b, rows, size)
+					self0, db0 := processCPU(0), processCPU(server)
+					b.StartTimer()
+					if err := s.Write(context.Background(), batch); err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					self += processCPU(0) - self0
+					dbCPU += processCPU(server) - db0
+					b.StartTimer()
+					rows += size
+				}
+				raw := rawDB(b, cfg)
+				if n := count(b, raw, "SELECT COUNT(*) FROM "+s.d.quote(cfg.Table)); n != rows {
+					b.Fatalf("%d rows in the table, want %d", n, rows)
+				}
+				b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+				b.ReportMetric(float64(self.Microseconds())/float64(rows), "cpu-µs/row")
+				if server > 0 {
+					b.ReportMetric(float64(dbCPU.Microseconds())/float64(rows), "db-cpu-µs/row")
+				}
+			})
+		}
+	}
+}
+
+// serverPID returns the process of db's server when .ci/lib/sql.sh runs it
+// on this machine (its pid file is next to the CTL script), else 0.
+func serverPID(db itDB) int {
+	ctl := os.Getenv(db.ctlEnv)
+	if ctl == "" {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(ctl), "pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// processCPU returns the user and system CPU time of process pid and of
+// its children (PostgreSQL's backends), from /proc; pid 0 is this process.
+// It returns 0 where /proc cannot tell.
+func processCPU(pid int) time.Duration {
+	if pid == 0 {
+		return selfCPU()
+	}
+	ticks := procTicks(pid)
+	children, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	for _, c := range strings.Fields(string(children)) {
+		if n, err := strconv.Atoi(c); err == nil {
+			ticks += procTicks(n)
+		}
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// procTicks returns utime+stime of pid in clock ticks.
+func procTicks(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	// The fields after the command, which is in parentheses: state is
+	// field 3, utime 14 and stime 15.
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + st
 }

@@ -8,9 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/enginetest"
+	"github.com/sluicehq/sluice/engine/expr"
 	"github.com/sluicehq/sluice/engine/spec"
 )
 
@@ -256,6 +259,13 @@ func TestConvert(t *testing.T) {
 		{"time in UTC", at, kindTime, at.UTC(), ""},
 		{"time from unix ms", int64(1714564800000), kindTime, time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), ""},
 		{"time from sql text", "2024-05-01 12:00:00", kindTime, time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), ""},
+		{"time from RFC 3339", "2024-05-01T12:00:00.25+02:00", kindTime, time.Date(2024, 5, 1, 10, 0, 0, 25e7, time.UTC), ""},
+		{"time from RFC 3339 without zone", " 2024-05-01T12:00:00.5 ", kindTime, time.Date(2024, 5, 1, 12, 0, 0, 5e8, time.UTC), ""},
+		{"time from sql text with zone", "2024-05-01 12:00:00-01:30", kindTime, time.Date(2024, 5, 1, 13, 30, 0, 0, time.UTC), ""},
+		{"time from date", "2024-05-01", kindTime, time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), ""},
+		{"time from unix seconds text", "1714564800.5", kindTime, time.Date(2024, 5, 1, 12, 0, 0, 5e8, time.UTC), ""},
+		{"time from bad date", "2024-02-30", kindTime, nil, "is not a time"},
+		{"time from lower-case t", "2024-05-01t12:00:00Z", kindTime, nil, "is not a time"},
 		{"json string", "a", kindJSON, `"a"`, ""},
 		{"bytes from object", map[string]any{"a": int64(1)}, kindBytes, []byte(`{"a":1}`), ""},
 		{"any passes", "x", kindAny, "x", ""},
@@ -276,6 +286,81 @@ func TestConvert(t *testing.T) {
 			}
 			if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", tc.want) {
 				t.Fatalf("got %#v, want %#v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestColumnValue: a column whose expression is a field's name reads the
+// field without the expression, with the same result as evaluating it.
+func TestColumnValue(t *testing.T) {
+	fields := map[string]any{
+		"a": "x", "n": int64(3), "i": 7, "f": 1.5, "b": true, "at": time.Unix(0, 0), "list": []string{"p", "q"},
+		"obj": map[string]any{"k": int64(1)}, "type": "kill", "nil": "field", "true": "field",
+	}
+	cases := []struct {
+		src   string
+		field string // "" when the expression runs
+	}{
+		{"a", "a"}, {" n ", "n"}, {"i", "i"}, {"f", "f"}, {"b", "b"}, {"at", "at"}, {"list", "list"}, {"obj", "obj"},
+		{"missing", "missing"}, {"type", "type"}, {"nil", ""}, {"true", ""}, {`$env["a"]`, ""}, {"n * 1", ""},
+		{"a + a", ""}, {"obj.k", ""}, {"upper(a)", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.src, func(t *testing.T) {
+			prog, err := expr.Compile(tc.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mc := mappedColumn{name: "c", prog: prog, field: fieldOnly(tc.src, prog)}
+			if mc.field != tc.field {
+				t.Fatalf("field %q, want %q", mc.field, tc.field)
+			}
+			got, err := mc.value(fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := prog.Eval(fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+				t.Fatalf("value %#v, Eval %#v", got, want)
+			}
+		})
+	}
+}
+
+// TestParseTime: parseTime, which picks the layouts to try by the
+// string's shape, accepts what trying every layout in order accepts, with
+// the same result.
+func TestParseTime(t *testing.T) {
+	every := func(s string) (time.Time, bool) {
+		s = strings.TrimSpace(s)
+		for _, l := range timeLayouts {
+			if t, err := time.Parse(l, s); err == nil {
+				return t.UTC(), true
+			}
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) <= 1e17 {
+			return unixTime(f), true
+		}
+		return time.Time{}, false
+	}
+	for _, s := range []string{
+		"2024-05-01T12:00:00Z", "2024-05-01T12:00:00.123456789Z", "2024-05-01T12:00:00+02:00", "2024-05-01T12:00:00.5-07:30",
+		"2024-05-01T12:00:00", "2024-05-01T12:00:00.000", "2024-05-01 12:00:00", "2024-05-01 12:00:00.1Z", "2024-05-01 12:00:00+01:00",
+		"2024-05-01", " 2024-05-01 ", "2024-02-29", "2023-02-29", "2024-13-01", "2024-05-01T25:00:00Z", "2024-05-01T12:00:00+0200",
+		"2024-05-01T12:00:00 Z", "2024-05-01t12:00:00Z", "2024-05-01T12:00:00z", "2024-05-01X12:00:00", "2024-5-1", "20240501",
+		"1714564800", "1714564800000", "-1e5", "1e18", "NaN", "", "Z", "2024-05-01T", "2024-05-01 ", "+2024-05-01",
+		"0000-01-01", "9999-12-31", "2024-00-10", "2024-01-00", "2024-01-32", "2024-04-31", "2100-02-29", "2000-02-29",
+		"2024-1a-01", "2024/05/01", "\t2024-05-01\n", " 1714564800 ", "\u00a02024-05-01T12:00:00Z\u2003", "2024-05-01\u0085",
+	} {
+		t.Run(s, func(t *testing.T) {
+			got, ok := parseTime(s)
+			want, wantOK := every(s)
+			if ok != wantOK || !got.Equal(want) {
+				t.Fatalf("parseTime = %v, %v; every layout in order: %v, %v", got, ok, want, wantOK)
 			}
 		})
 	}
@@ -406,9 +491,11 @@ func TestStatementSplitting(t *testing.T) {
 		minStatements int
 		maxStatements int
 	}{
-		{"one statement", 32766, 4 << 20, 500, 1, 1},
-		{"placeholders", 30, 4 << 20, 100, 10, 10}, // 3 columns: 10 rows per statement
-		{"bytes", 32766, 2048, 100, 4, 20},
+		{"one statement", 32766, 4 << 20, 512, 1, 1},
+		{"powers of two", 32766, 4 << 20, 500, 6, 6},  // 256+128+64+32+16+4
+		{"prepared size", 32766, 4 << 20, 5000, 6, 6}, // 3 columns: 2048+2048+512+256+128+8
+		{"placeholders", 30, 4 << 20, 100, 13, 13},    // 10 rows fit: 12 statements of 8, one of 4
+		{"bytes", 32766, 2048, 100, 4, 30},
 		{"one row per statement", 2, 4 << 20, 7, 7, 7},
 	}
 	for _, tc := range cases {
@@ -431,6 +518,67 @@ func TestStatementSplitting(t *testing.T) {
 				t.Fatalf("%d rows, want %d", n, tc.rows)
 			}
 		})
+	}
+}
+
+// TestStatementsKept: batches of every size from 1 to 300 rows are written
+// with the prepared statements of 9 sizes, 1 to 256 rows; past the bound
+// of the placeholders kept (with a table per batch), statements are closed
+// and prepared again, and every row is written all the same.
+func TestStatementsKept(t *testing.T) {
+	cfg := sqliteConfig(t, "kept_{{ t }}")
+	cfg.Columns = pairs("id", "id", "name", "name")
+	cfg.CreateTable = &CreateTableConfig{Columns: pairs("id", "INTEGER", "name", "TEXT")}
+	s, reg := openSink(t, cfg)
+	kept := func() (n, prepared, params int) {
+		s.tmu.Lock()
+		defer s.tmu.Unlock()
+		for _, st := range s.stmts {
+			n++
+			if st.prepared != nil {
+				prepared++
+				params += st.params
+			}
+		}
+		if params != s.stmtParams {
+			t.Fatalf("%d placeholders prepared, the sink counts %d", params, s.stmtParams)
+		}
+		return n, prepared, params
+	}
+	id := 0
+	batch := func(table string, n int) engine.Batch {
+		b := recs(n, int64(id), func(i int) string { return fmt.Sprintf(`{"t":%q,"id":%d,"name":"n%d"}`, table, id+i, id+i) })
+		id += n
+		return b
+	}
+	for n := 1; n <= 300; n++ {
+		if err := s.Write(t.Context(), batch("a", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, prepared, params := kept(); n != 9 || prepared != 9 || params != 2*511 {
+		t.Fatalf("%d statements kept, %d prepared with %d placeholders; want 9 prepared, 1022 placeholders", n, prepared, params)
+	}
+	before := counterValue(t, reg, "sluice_sql_statements_total")
+	s.cacheParams = 600 // 256 rows of 2 columns and little more
+	for i := range 5 {
+		if err := s.Write(t.Context(), batch(fmt.Sprintf("b%d", i), 300)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, params := kept(); params > s.cacheParams {
+			t.Fatalf("%d placeholders prepared, more than %d", params, s.cacheParams)
+		}
+	}
+	if got := counterValue(t, reg, "sluice_sql_statements_total") - before; got != 5*4 { // 256+32+8+4
+		t.Errorf("%v statements, want 20", got)
+	}
+	db := rawDB(t, cfg)
+	total := count(t, db, `SELECT COUNT(*) FROM kept_a`)
+	for i := range 5 {
+		total += count(t, db, fmt.Sprintf(`SELECT COUNT(*) FROM kept_b%d`, i))
+	}
+	if total != id {
+		t.Fatalf("%d rows, want %d", total, id)
 	}
 }
 

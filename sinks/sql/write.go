@@ -15,9 +15,10 @@ import (
 
 // group is the rows of one Write that go to one table.
 type group struct {
-	info *tableInfo
-	cols []column // in statement order; names as the sink writes them
-	rows []row
+	info  *tableInfo
+	cols  []column // in statement order; names as the sink writes them
+	names string   // the columns' names joined by commas, once known
+	rows  []row
 }
 
 // row is one record's values, in the order of its group's columns.
@@ -92,40 +93,210 @@ func (s *Sink) Write(ctx context.Context, b engine.Batch) error {
 // transaction starts: DDL would end it on MySQL. Its error is retryable;
 // the failures of single records are in the plan.
 func (s *Sink) plan(ctx context.Context, db *dbsql.DB, b engine.Batch) (*plan, error) {
-	p := &plan{failed: map[int]error{}}
-	fail := func(i int, err error) { p.failed[i] = engine.Permanent(err) }
-	type tableRecs struct {
-		name   string
-		idx    []int
-		fields []map[string]any
+	if len(s.cols) == 0 {
+		return s.planFields(ctx, db, b)
 	}
-	var order []*tableRecs
-	byName := map[string]*tableRecs{}
+	return s.planColumns(ctx, db, b)
+}
+
+// tableRows is the group of one table while a plan is made, or why its
+// records cannot be written.
+type tableRows struct {
+	name  string
+	g     *group
+	keyAt []int // the key columns' places in g.cols
+	err   error // set when no record can be written to the table
+	// For planFields: the records and their fields.
+	idx    []int
+	fields []map[string]any
+}
+
+// planColumns maps the records of b with the configured columns, a record
+// at a time: the fields a record does not hold yet are read into a map
+// that the next record reuses (Record.ViewInto), so that the plan keeps
+// the rows' values and nothing more.
+func (s *Sink) planColumns(ctx context.Context, db *dbsql.DB, b engine.Batch) (*plan, error) {
+	n := len(b.Records)
+	p := &plan{failed: map[int]error{}}
+	var scratch map[string]any
+	if s.used != nil {
+		scratch = make(map[string]any, len(s.used))
+	}
+	var (
+		order  []*tableRows
+		byName map[string]*tableRows
+		last   *tableRows
+		slab   []any // the values of the next rows
+	)
+	pgUpsert := s.cfg.Driver == DriverPostgres && s.cfg.Mode == ModeUpsert
 	for i := range b.Records {
 		rec := &b.Records[i]
 		if s.cfg.ExactlyOnce && len(rec.Source.Stream) > maxStreamLen {
-			fail(i, fmt.Errorf("source stream name is %d bytes long; exactly_once keeps at most %d", len(rec.Source.Stream), maxStreamLen))
+			p.fail(i, fmt.Errorf("source stream name is %d bytes long; exactly_once keeps at most %d", len(rec.Source.Stream), maxStreamLen))
+			continue
+		}
+		fields, err := rec.ViewInto(s.used, scratch)
+		if err != nil {
+			p.fail(i, err)
+			continue
+		}
+		name, err := s.tableName(fields)
+		if err != nil {
+			p.fail(i, err)
+			continue
+		}
+		tr := last
+		if tr == nil || tr.name != name {
+			if tr = byName[name]; tr == nil {
+				room := 0 // rows of several tables: each grows as it needs
+				if s.tableT == nil {
+					room = n - i
+				}
+				if tr, err = s.columnsOf(ctx, db, name, room); err != nil {
+					return nil, err
+				}
+				if byName == nil {
+					byName = map[string]*tableRows{}
+				}
+				byName[name] = tr
+				order = append(order, tr)
+			}
+			last = tr
+		}
+		if tr.err != nil {
+			p.fail(i, tr.err)
+			continue
+		}
+		cols := len(tr.g.cols)
+		if len(slab) < cols {
+			slab = make([]any, cols*min(n-i, 1024))
+		}
+		r, err := s.row(tr.g.cols, fields, tr.keyAt, pgUpsert, slab[:cols:cols])
+		if err != nil {
+			p.fail(i, err)
+			continue
+		}
+		slab = slab[cols:]
+		r.idx = i
+		tr.g.rows = append(tr.g.rows, r)
+	}
+	for _, tr := range order {
+		if tr.g != nil && len(tr.g.rows) > 0 {
+			p.groups = append(p.groups, tr.g)
+		}
+	}
+	return p, nil
+}
+
+// fail notes that record i cannot be written.
+func (p *plan) fail(i int, err error) { p.failed[i] = engine.Permanent(err) }
+
+// tableName returns the table of the record with fields.
+func (s *Sink) tableName(fields map[string]any) (string, error) {
+	if s.tableT == nil {
+		return s.table, nil
+	}
+	name, err := s.tableT.Render(fields)
+	if err != nil {
+		return "", fmt.Errorf("table: %w", err)
+	}
+	if err := checkIdent(name, s.d.maxIdent, true); err != nil {
+		return "", fmt.Errorf("table %q rendered from %q: %w", name, s.tableT.Source(), err)
+	}
+	return name, nil
+}
+
+// columnsOf returns the group of table with the configured columns, room
+// made for up to rows rows, or the error of its records when the table or
+// a column does not exist.
+func (s *Sink) columnsOf(ctx context.Context, db *dbsql.DB, table string, rows int) (*tableRows, error) {
+	tr := &tableRows{name: table}
+	info, err := s.tableInfo(ctx, db, table)
+	if errors.Is(err, errNoTable) {
+		tr.err = fmt.Errorf("%w (create it, or set create_table)", err)
+		return tr, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	g := &group{info: info, cols: make([]column, 0, len(s.cols))}
+	for _, mc := range s.cols {
+		c, ok, err := s.lookup(ctx, db, g, mc.name)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			tr.err = fmt.Errorf("table %s has no column %s", g.info.name, mc.name)
+			return tr, nil
+		}
+		g.cols = append(g.cols, c)
+	}
+	if tr.keyAt, tr.err = s.keyColumns(g.cols); tr.err != nil {
+		return tr, nil
+	}
+	g.rows = make([]row, 0, rows)
+	tr.g = g
+	return tr, nil
+}
+
+// lookup returns the column name of g's table, reading the table's columns
+// again (at most every 10s) when it lacks one.
+func (s *Sink) lookup(ctx context.Context, db *dbsql.DB, g *group, name string) (column, bool, error) {
+	c, ok := g.info.column(name)
+	if !ok {
+		fresh, err := s.refresh(ctx, db, g.info)
+		if err != nil {
+			if errors.Is(err, errNoTable) {
+				return column{}, false, nil
+			}
+			return column{}, false, err
+		}
+		g.info = fresh
+		c, ok = fresh.column(name)
+	}
+	c.name = name // as configured or as the field is named
+	return c, ok, nil
+}
+
+// keyColumns returns the places of the key columns in cols.
+func (s *Sink) keyColumns(cols []column) ([]int, error) {
+	keyAt := make([]int, 0, len(s.cfg.Key))
+	for _, k := range s.cfg.Key {
+		at := slices.IndexFunc(cols, func(c column) bool { return strings.EqualFold(c.name, k) })
+		if at < 0 {
+			return nil, fmt.Errorf("key column %s has no value", k)
+		}
+		keyAt = append(keyAt, at)
+	}
+	return keyAt, nil
+}
+
+// planFields maps the records of b with every top-level field as a column:
+// it reads every record's fields first, since a table's columns are the
+// union of its records' fields.
+func (s *Sink) planFields(ctx context.Context, db *dbsql.DB, b engine.Batch) (*plan, error) {
+	p := &plan{failed: map[int]error{}}
+	var order []*tableRows
+	byName := map[string]*tableRows{}
+	for i := range b.Records {
+		rec := &b.Records[i]
+		if s.cfg.ExactlyOnce && len(rec.Source.Stream) > maxStreamLen {
+			p.fail(i, fmt.Errorf("source stream name is %d bytes long; exactly_once keeps at most %d", len(rec.Source.Stream), maxStreamLen))
 			continue
 		}
 		fields, err := rec.View(s.used)
 		if err != nil {
-			fail(i, err)
+			p.fail(i, err)
 			continue
 		}
-		name := s.table
-		if s.tableT != nil {
-			if name, err = s.tableT.Render(fields); err != nil {
-				fail(i, fmt.Errorf("table: %w", err))
-				continue
-			}
-			if err := checkIdent(name, s.d.maxIdent, true); err != nil {
-				fail(i, fmt.Errorf("table %q rendered from %q: %w", name, s.tableT.Source(), err))
-				continue
-			}
+		name, err := s.tableName(fields)
+		if err != nil {
+			p.fail(i, err)
+			continue
 		}
 		tr := byName[name]
 		if tr == nil {
-			tr = &tableRecs{name: name}
+			tr = &tableRows{name: name}
 			byName[name] = tr
 			order = append(order, tr)
 		}
@@ -136,14 +307,14 @@ func (s *Sink) plan(ctx context.Context, db *dbsql.DB, b engine.Batch) (*plan, e
 		info, err := s.tableInfo(ctx, db, tr.name)
 		if errors.Is(err, errNoTable) {
 			for _, i := range tr.idx {
-				fail(i, fmt.Errorf("%w (create it, or set create_table)", err))
+				p.fail(i, fmt.Errorf("%w (create it, or set create_table)", err))
 			}
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		g, err := s.group(ctx, db, info, tr.idx, tr.fields, fail)
+		g, err := s.fieldsGroup(ctx, db, info, tr.idx, tr.fields, p)
 		if err != nil {
 			return nil, err
 		}
@@ -154,115 +325,81 @@ func (s *Sink) plan(ctx context.Context, db *dbsql.DB, b engine.Batch) (*plan, e
 	return p, nil
 }
 
-// group maps the records idx (with their fields) of one table to rows.
-func (s *Sink) group(ctx context.Context, db *dbsql.DB, info *tableInfo, idx []int, fields []map[string]any, fail func(int, error)) (*group, error) {
+// fieldsGroup maps the records idx (with their fields) of one table to
+// rows whose columns are the union of the records' fields, sorted.
+func (s *Sink) fieldsGroup(ctx context.Context, db *dbsql.DB, info *tableInfo, idx []int, fields []map[string]any, p *plan) (*group, error) {
 	g := &group{info: info}
-	lookup := func(name string) (column, bool, error) {
-		c, ok := info.column(name)
-		if !ok {
-			fresh, err := s.refresh(ctx, db, info)
-			if err != nil {
-				if errors.Is(err, errNoTable) {
-					return column{}, false, nil
-				}
-				return column{}, false, err
+	seen := map[string]bool{}
+	var names []string
+	for _, f := range fields {
+		for k := range f {
+			if !seen[k] {
+				seen[k] = true
+				names = append(names, k)
 			}
-			info = fresh
-			g.info = fresh
-			c, ok = info.column(name)
-		}
-		c.name = name // as configured or as the field is named
-		return c, ok, nil
-	}
-	if len(s.cols) > 0 {
-		for _, mc := range s.cols {
-			c, ok, err := lookup(mc.name)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				for _, i := range idx {
-					fail(i, fmt.Errorf("table %s has no column %s", info.name, mc.name))
-				}
-				return nil, nil
-			}
-			g.cols = append(g.cols, c)
-		}
-	} else {
-		// Every top-level field: the union of the records' fields, sorted.
-		seen := map[string]bool{}
-		var names []string
-		for _, f := range fields {
-			for k := range f {
-				if !seen[k] {
-					seen[k] = true
-					names = append(names, k)
-				}
-			}
-		}
-		slices.Sort(names)
-		bad := map[string]error{}
-		for _, name := range names {
-			if err := checkIdent(name, s.d.maxIdent, false); err != nil {
-				bad[name] = fmt.Errorf("field %w: it cannot be a column (map columns explicitly)", err)
-				continue
-			}
-			c, ok, err := lookup(name)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				bad[name] = fmt.Errorf("table %s has no column %s for the record's field of that name", info.name, name)
-				continue
-			}
-			g.cols = append(g.cols, c)
-		}
-		if len(bad) > 0 {
-			keep := idx[:0:0]
-			keepF := fields[:0:0]
-			for j, f := range fields {
-				var errs []error
-				for name, err := range bad {
-					if _, has := f[name]; has {
-						errs = append(errs, err)
-					}
-				}
-				if len(errs) > 0 {
-					slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-					fail(idx[j], errors.Join(errs...))
-					continue
-				}
-				keep = append(keep, idx[j])
-				keepF = append(keepF, f)
-			}
-			idx, fields = keep, keepF
-		}
-		if len(g.cols) == 0 {
-			for _, i := range idx {
-				fail(i, errors.New("record has no fields to write"))
-			}
-			return nil, nil
 		}
 	}
-	keyAt := make([]int, 0, len(s.cfg.Key))
-	for _, k := range s.cfg.Key {
-		at := slices.IndexFunc(g.cols, func(c column) bool { return strings.EqualFold(c.name, k) })
-		if at < 0 {
-			for _, i := range idx {
-				fail(i, fmt.Errorf("key column %s has no value", k))
-			}
-			return nil, nil
-		}
-		keyAt = append(keyAt, at)
-	}
-	pgUpsert := s.cfg.Driver == DriverPostgres && s.cfg.Mode == ModeUpsert
-	g.rows = make([]row, 0, len(idx))
-	for j, i := range idx {
-		r, err := s.row(g.cols, fields[j], keyAt, pgUpsert)
-		if err != nil {
-			fail(i, err)
+	slices.Sort(names)
+	bad := map[string]error{}
+	for _, name := range names {
+		if err := checkIdent(name, s.d.maxIdent, false); err != nil {
+			bad[name] = fmt.Errorf("field %w: it cannot be a column (map columns explicitly)", err)
 			continue
 		}
+		c, ok, err := s.lookup(ctx, db, g, name)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			bad[name] = fmt.Errorf("table %s has no column %s for the record's field of that name", g.info.name, name)
+			continue
+		}
+		g.cols = append(g.cols, c)
+	}
+	if len(bad) > 0 {
+		keep := idx[:0:0]
+		keepF := fields[:0:0]
+		for j, f := range fields {
+			var errs []error
+			for name, err := range bad {
+				if _, has := f[name]; has {
+					errs = append(errs, err)
+				}
+			}
+			if len(errs) > 0 {
+				slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+				p.fail(idx[j], errors.Join(errs...))
+				continue
+			}
+			keep = append(keep, idx[j])
+			keepF = append(keepF, f)
+		}
+		idx, fields = keep, keepF
+	}
+	if len(g.cols) == 0 {
+		for _, i := range idx {
+			p.fail(i, errors.New("record has no fields to write"))
+		}
+		return nil, nil
+	}
+	keyAt, err := s.keyColumns(g.cols)
+	if err != nil {
+		for _, i := range idx {
+			p.fail(i, err)
+		}
+		return nil, nil
+	}
+	pgUpsert := s.cfg.Driver == DriverPostgres && s.cfg.Mode == ModeUpsert
+	cols := len(g.cols)
+	slab := make([]any, cols*len(idx))
+	g.rows = make([]row, 0, len(idx))
+	for j, i := range idx {
+		r, err := s.row(g.cols, fields[j], keyAt, pgUpsert, slab[:cols:cols])
+		if err != nil {
+			p.fail(i, err)
+			continue
+		}
+		slab = slab[cols:]
 		r.idx = i
 		g.rows = append(g.rows, r)
 	}
@@ -272,14 +409,15 @@ func (s *Sink) group(ctx context.Context, db *dbsql.DB, info *tableInfo, idx []i
 	return g, nil
 }
 
-// row computes one record's values.
-func (s *Sink) row(cols []column, fields map[string]any, keyAt []int, encodeKey bool) (row, error) {
-	r := row{vals: make([]any, len(cols))}
+// row computes one record's values into vals, which has a place for each
+// column.
+func (s *Sink) row(cols []column, fields map[string]any, keyAt []int, encodeKey bool, vals []any) (row, error) {
+	r := row{vals: vals}
 	for c, col := range cols {
 		var v any
 		if len(s.cols) > 0 {
 			var err error
-			if v, err = s.cols[c].prog.Eval(fields); err != nil {
+			if v, err = s.cols[c].value(fields); err != nil {
 				return row{}, fmt.Errorf("columns.%s: %w", col.name, err)
 			}
 		} else {
@@ -305,6 +443,19 @@ func (s *Sink) row(cols []column, fields map[string]any, keyAt []int, encodeKey 
 	return r, nil
 }
 
+// value returns the column's value for the record with fields: the field
+// it names, or else what its expression evaluates to.
+func (mc *mappedColumn) value(fields map[string]any) (any, error) {
+	if mc.field != "" {
+		switch v := fields[mc.field].(type) {
+		case nil, string, int64, float64, bool, time.Time:
+			return v, nil
+		}
+		// Eval turns other types into those of the record model.
+	}
+	return mc.prog.Eval(fields)
+}
+
 // commit writes the plan in one transaction and commits it. Without
 // bisect, the first statement that the database rejects for its rows ends
 // the attempt with errBisect. With bisect, each statement runs in a
@@ -314,6 +465,9 @@ func (s *Sink) row(cols []column, fields map[string]any, keyAt []int, encodeKey 
 // skips the records at or below them, and saves the new positions before
 // committing.
 func (s *Sink) commit(ctx context.Context, db *dbsql.DB, b engine.Batch, p *plan, bisect bool) (map[int]error, error) {
+	if err := s.prepare(ctx, db, p); err != nil {
+		return nil, err
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, s.fail("begin transaction", err)
@@ -389,50 +543,6 @@ func (s *Sink) commit(ctx context.Context, db *dbsql.DB, b engine.Batch, p *plan
 	}
 	committed = true
 	return bad, nil
-}
-
-// chunk returns how many of rows, at least one, the next statement holds:
-// as many as the placeholder limit and max_statement_bytes allow and, in a
-// postgres upsert, no two rows with the same key (ON CONFLICT DO UPDATE
-// cannot change a row twice in one statement).
-func (s *Sink) chunk(g *group, rows []row) int {
-	maxRows := max(s.maxParams/len(g.cols), 1)
-	size := 64 + 8*len(g.cols) + len(g.info.name)
-	for _, c := range g.cols {
-		size += 2 * (len(c.name) + 4) // the column list, and the update list of an upsert
-	}
-	var keys map[string]bool
-	for n, r := range rows {
-		if n == maxRows || (n > 0 && size+r.size > s.maxBytes) {
-			return n
-		}
-		if r.key != "" {
-			if keys[r.key] {
-				return n
-			}
-			if keys == nil {
-				keys = map[string]bool{}
-			}
-			keys[r.key] = true
-		}
-		size += r.size + 4
-	}
-	return len(rows)
-}
-
-// exec writes rows in one multi-row statement.
-func (s *Sink) exec(ctx context.Context, tx *dbsql.Tx, g *group, rows []row) error {
-	names := make([]string, len(g.cols))
-	for i, c := range g.cols {
-		names[i] = c.name
-	}
-	args := make([]any, 0, len(rows)*len(g.cols))
-	for _, r := range rows {
-		args = append(args, r.vals...)
-	}
-	s.statements.Inc()
-	_, err := tx.ExecContext(ctx, s.insertSQL(g.info.name, names, len(rows)), args...)
-	return err
 }
 
 // bisectSavepoint is the savepoint a bisection rolls back to. Savepoints
