@@ -75,8 +75,12 @@ func (p *Program) EvalValues(l *field.Layout, vals []field.Value, a *field.Arena
 	}
 	if b.fast != nil {
 		if v, ok := b.fast(vals, a); ok && (!p.asBool || v.Kind() == field.KindBool) {
-			if !v.Exists() {
+			switch v.Kind() {
+			case field.KindMissing:
 				v = field.Null()
+			case field.KindAny:
+				// In the types of the record model, as Eval returns them.
+				v = field.FromAny(normalize(v.AnyValue()))
 			}
 			return v, nil
 		}

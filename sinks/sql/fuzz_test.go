@@ -48,7 +48,7 @@ func FuzzRowMapping(f *testing.F) {
 			return
 		}
 		for _, s := range []*Sink{all, mapped} {
-			row, err := s.row(cols, fields, []int{0}, true, make([]any, len(cols)))
+			row, err := s.row(cols, rowFields{m: fields}, []int{0}, true, make([]any, len(cols)))
 			if err != nil {
 				// Conversion errors name their column; expression errors
 				// name the column they compute.

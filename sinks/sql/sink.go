@@ -27,6 +27,7 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/batch"
 	"github.com/sluicehq/sluice/engine/expr"
+	"github.com/sluicehq/sluice/engine/field"
 	"github.com/sluicehq/sluice/engine/spec"
 )
 
@@ -63,8 +64,12 @@ type Sink struct {
 	cols   []mappedColumn // configured columns; empty: all fields
 	create [][2]string    // create_table columns and types
 	// used lists the fields the columns and the table template read, for
-	// Record.View; nil when every field is needed.
-	used []string
+	// Record.View; nil when every field is needed. usedLayout is the same
+	// as a layout, for Record.Values, and colSlots the slots of the
+	// columns that name a field, per layout records come in.
+	used       []string
+	usedLayout *field.Layout
+	colSlots   field.Cache[[]int]
 
 	// Limits of one statement, and of the placeholders of the prepared
 	// statements kept; tests lower them.
@@ -180,6 +185,9 @@ func New(c Config, env engine.Env) (*Sink, error) {
 		s.cols = append(s.cols, mappedColumn{name: p.Key, prog: prog, field: fieldOnly(p.Value, prog)})
 	}
 	s.used = usedFields(s.tableT, s.cols)
+	if s.used != nil {
+		s.usedLayout = field.NewLayout(s.used...)
+	}
 	if c.CreateTable != nil {
 		for _, p := range c.CreateTable.Columns {
 			s.create = append(s.create, [2]string{p.Key, strings.TrimSpace(p.Value)})

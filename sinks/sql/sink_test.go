@@ -23,6 +23,7 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/enginetest"
 	"github.com/sluicehq/sluice/engine/expr"
+	"github.com/sluicehq/sluice/engine/field"
 	"github.com/sluicehq/sluice/engine/spec"
 )
 
@@ -316,7 +317,7 @@ func TestColumnValue(t *testing.T) {
 			if mc.field != tc.field {
 				t.Fatalf("field %q, want %q", mc.field, tc.field)
 			}
-			got, err := mc.value(fields)
+			got, err := mc.value(rowFields{m: fields}, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -326,6 +327,25 @@ func TestColumnValue(t *testing.T) {
 			}
 			if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
 				t.Fatalf("value %#v, Eval %#v", got, want)
+			}
+			// The same from the record's field values.
+			if prog.Layout() == nil {
+				return
+			}
+			l := field.NewLayout(append([]string{"other"}, prog.Layout().Names()...)...)
+			vals := make([]field.Value, l.Len())
+			for i, name := range l.Names() {
+				if v, ok := fields[name]; ok {
+					vals[i] = field.FromAny(v)
+				}
+			}
+			s := &Sink{cols: []mappedColumn{mc}}
+			got, err = mc.value(rowFields{l: l, vals: vals, slots: s.slotsIn(l)}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+				t.Fatalf("value from field values %#v, Eval %#v", got, want)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/engine/field"
 )
 
 // group is the rows of one Write that go to one table.
@@ -118,8 +119,8 @@ type tableRows struct {
 func (s *Sink) planColumns(ctx context.Context, db *dbsql.DB, b engine.Batch) (*plan, error) {
 	n := len(b.Records)
 	p := &plan{failed: map[int]error{}}
-	var scratch map[string]any
-	if s.used != nil {
+	var scratch map[string]any // the fields of a table template
+	if s.tableT != nil && s.used != nil {
 		scratch = make(map[string]any, len(s.used))
 	}
 	var (
@@ -135,15 +136,24 @@ func (s *Sink) planColumns(ctx context.Context, db *dbsql.DB, b engine.Batch) (*
 			p.fail(i, fmt.Errorf("source stream name is %d bytes long; exactly_once keeps at most %d", len(rec.Source.Stream), maxStreamLen))
 			continue
 		}
-		fields, err := rec.ViewInto(s.used, scratch)
+		rf, err := s.fieldsOf(rec)
 		if err != nil {
 			p.fail(i, err)
 			continue
 		}
-		name, err := s.tableName(fields)
-		if err != nil {
-			p.fail(i, err)
-			continue
+		name := s.table
+		if s.tableT != nil {
+			fields := rf.m
+			if fields == nil {
+				if fields, err = rec.ViewInto(s.used, scratch); err != nil {
+					p.fail(i, err)
+					continue
+				}
+			}
+			if name, err = s.tableName(fields); err != nil {
+				p.fail(i, err)
+				continue
+			}
 		}
 		tr := last
 		if tr == nil || tr.name != name {
@@ -171,7 +181,7 @@ func (s *Sink) planColumns(ctx context.Context, db *dbsql.DB, b engine.Batch) (*
 		if len(slab) < cols {
 			slab = make([]any, cols*min(n-i, 1024))
 		}
-		r, err := s.row(tr.g.cols, fields, tr.keyAt, pgUpsert, slab[:cols:cols])
+		r, err := s.row(tr.g.cols, rf, tr.keyAt, pgUpsert, slab[:cols:cols])
 		if err != nil {
 			p.fail(i, err)
 			continue
@@ -394,7 +404,7 @@ func (s *Sink) fieldsGroup(ctx context.Context, db *dbsql.DB, info *tableInfo, i
 	slab := make([]any, cols*len(idx))
 	g.rows = make([]row, 0, len(idx))
 	for j, i := range idx {
-		r, err := s.row(g.cols, fields[j], keyAt, pgUpsert, slab[:cols:cols])
+		r, err := s.row(g.cols, rowFields{m: fields[j]}, keyAt, pgUpsert, slab[:cols:cols])
 		if err != nil {
 			p.fail(i, err)
 			continue
@@ -411,17 +421,17 @@ func (s *Sink) fieldsGroup(ctx context.Context, db *dbsql.DB, info *tableInfo, i
 
 // row computes one record's values into vals, which has a place for each
 // column.
-func (s *Sink) row(cols []column, fields map[string]any, keyAt []int, encodeKey bool, vals []any) (row, error) {
+func (s *Sink) row(cols []column, rf rowFields, keyAt []int, encodeKey bool, vals []any) (row, error) {
 	r := row{vals: vals}
 	for c, col := range cols {
 		var v any
 		if len(s.cols) > 0 {
 			var err error
-			if v, err = s.cols[c].value(fields); err != nil {
+			if v, err = s.cols[c].value(rf, c); err != nil {
 				return row{}, fmt.Errorf("columns.%s: %w", col.name, err)
 			}
 		} else {
-			v = fields[col.name]
+			v = rf.m[col.name]
 		}
 		cv, err := convert(v, col)
 		if err != nil {
@@ -443,17 +453,66 @@ func (s *Sink) row(cols []column, fields map[string]any, keyAt []int, encodeKey 
 	return r, nil
 }
 
-// value returns the column's value for the record with fields: the field
-// it names, or else what its expression evaluates to.
-func (mc *mappedColumn) value(fields map[string]any) (any, error) {
+// rowFields is where row reads a record's values: the fields the
+// configured columns read, as Record.Values gives them, or else a map of
+// the record's fields.
+type rowFields struct {
+	m     map[string]any
+	l     *field.Layout
+	vals  []field.Value
+	slots []int // slots[c] is the slot in l of the field column c names, -1 for an expression
+}
+
+// fieldsOf returns the fields of rec that the configured columns read.
+// Columns whose expressions may read any field get the record's fields
+// decoded in full.
+func (s *Sink) fieldsOf(rec *engine.Record) (rowFields, error) {
+	if s.usedLayout == nil {
+		m, err := rec.Fields()
+		return rowFields{m: m}, err
+	}
+	l, vals, err := rec.Values(s.usedLayout)
+	if err != nil {
+		return rowFields{}, err
+	}
+	return rowFields{l: l, vals: vals, slots: s.colSlots.Get(l, s.slotsIn)}, nil
+}
+
+// slotsIn returns, for each configured column that is only a field name,
+// the slot of that field in l; -1 for the others.
+func (s *Sink) slotsIn(l *field.Layout) []int {
+	slots := make([]int, len(s.cols))
+	for c, mc := range s.cols {
+		slots[c] = -1
+		if mc.field != "" {
+			if slot, ok := l.Index(mc.field); ok {
+				slots[c] = slot
+			}
+		}
+	}
+	return slots
+}
+
+// value returns the value of column c, mapped by mc, for the record with
+// the fields rf: the field it names, or else what its expression
+// evaluates to.
+func (mc *mappedColumn) value(rf rowFields, c int) (any, error) {
+	if rf.vals != nil {
+		if slot := rf.slots[c]; slot >= 0 && rf.vals[slot].Kind() != field.KindAny {
+			return rf.vals[slot].Any(), nil
+		}
+		// EvalValues turns other types into those of the record model.
+		v, err := mc.prog.EvalValues(rf.l, rf.vals, nil)
+		return v.Any(), err
+	}
 	if mc.field != "" {
-		switch v := fields[mc.field].(type) {
+		switch v := rf.m[mc.field].(type) {
 		case nil, string, int64, float64, bool, time.Time:
 			return v, nil
 		}
 		// Eval turns other types into those of the record model.
 	}
-	return mc.prog.Eval(fields)
+	return mc.prog.Eval(rf.m)
 }
 
 // commit writes the plan in one transaction and commits it. Without
