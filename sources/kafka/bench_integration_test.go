@@ -207,7 +207,7 @@ func BenchmarkIntegrationConsume(b *testing.B) {
 	})
 	b.Run("sarama", func(b *testing.B) {
 		benchConsume(b, n, func(b *testing.B, addrs []string, topic, group string, n int, p *phases) {
-			sc, err := (&Source{cfg: config(addrs, topic, group)}).saramaConfig()
+			sc, err := config(addrs, topic, group).SaramaConfig()
 			if err != nil {
 				b.Fatal(err)
 			}
