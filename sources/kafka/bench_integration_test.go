@@ -166,7 +166,9 @@ func benchConsume(b *testing.B, n int, consume consumeRun) {
 // the source with its default settings and batches of 1000
 // (acknowledging each batch as it is read, from another goroutine, as the
 // engine does) and, for reference, through a bare sarama consumer group
-// with the same sarama settings that only counts the messages.
+// with the same sarama settings that only counts the messages, and through
+// a bare franz-go (kgo) consumer group with the same fetch settings, to
+// show what the Kafka client itself costs.
 func BenchmarkIntegrationConsume(b *testing.B) {
 	const n = 500_000
 	config := func(addrs []string, topic, group string) Config {
@@ -231,6 +233,31 @@ func BenchmarkIntegrationConsume(b *testing.B) {
 			if err := g.Close(); err != nil {
 				b.Fatal(err)
 			}
+		})
+	})
+	b.Run("franz-go", func(b *testing.B) {
+		benchConsume(b, n, func(b *testing.B, addrs []string, topic, group string, n int, p *phases) {
+			c := config(addrs, topic, group)
+			cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
+				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(c.MaxWait),
+				kgo.FetchMaxBytes(int32(c.FetchMaxBytes)), kgo.FetchMaxPartitionBytes(int32(c.FetchPartitionBytes)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cl.Close() // commits and leaves the group
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			for got := 0; got < n; {
+				fs := cl.PollFetches(ctx)
+				if err := fs.Err0(); err != nil {
+					b.Fatal(err)
+				}
+				if got == 0 && !fs.Empty() {
+					p.markFirst()
+				}
+				got += fs.NumRecords()
+			}
+			p.markLast()
 		})
 	})
 }
