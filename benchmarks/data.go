@@ -15,6 +15,7 @@ import (
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/sources/generate"
+	"github.com/sluicehq/sluice/sources/kafka"
 )
 
 // The input data of every scenario is the same stream of synthetic
@@ -172,11 +173,16 @@ func produceEvents(ctx context.Context, brokers []string, topic string, n int64)
 
 // saramaConsume reads n records of topic with a bare sarama consumer group
 // and no processing, the reference point of the Kafka source, and returns
-// the records and the bytes of their keys and values.
+// the records and the bytes of their keys and values. It reads with the
+// sarama settings of the Kafka source's defaults (fetch sizes, max_wait),
+// so that the two differ only in what they do with the messages.
 func saramaConsume(ctx context.Context, brokers []string, topic, group string, n int64) (records, bytes int64, err error) {
-	cfg := saramaConfig()
-	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
-	cfg.Consumer.Fetch.Default = 1 << 20
+	kc := kafka.Defaults()
+	kc.Brokers, kc.Topics, kc.Group = brokers, []string{topic}, group
+	cfg, err := kc.SaramaConfig()
+	if err != nil {
+		return 0, 0, err
+	}
 	g, err := sarama.NewConsumerGroup(brokers, group, cfg)
 	if err != nil {
 		return 0, 0, fmt.Errorf("consumer group %s: %w", group, err)

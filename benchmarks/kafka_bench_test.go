@@ -22,6 +22,10 @@ func BenchmarkKafkaFilterSetDropKfake(b *testing.B) {
 	benchScenario(b, kfakeFixture(b), "kafka-filter-set-drop")
 }
 
+func BenchmarkKafkaDropKfake(b *testing.B) {
+	benchScenario(b, kfakeFixture(b), "kafka-drop")
+}
+
 func BenchmarkSaramaRawConsumeKfake(b *testing.B) {
 	benchScenario(b, kfakeFixture(b), "reference-sarama")
 }

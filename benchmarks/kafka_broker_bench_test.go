@@ -16,6 +16,11 @@ func BenchmarkKafkaFilterSetDropBroker(b *testing.B) {
 	benchScenario(b, benchFixture(b), "kafka-filter-set-drop")
 }
 
+func BenchmarkKafkaDropBroker(b *testing.B) {
+	enginetest.Env(b, envKafka)
+	benchScenario(b, benchFixture(b), "kafka-drop")
+}
+
 func BenchmarkSaramaRawConsumeBroker(b *testing.B) {
 	enginetest.Env(b, envKafka)
 	benchScenario(b, benchFixture(b), "reference-sarama")

@@ -77,6 +77,8 @@ var scenarios = []*scenario{
 		kind: kindPipeline, input: inputParquet, prepare: prepareParquet},
 	{name: "generate-filter-set-drop", title: "generate → filter → set → drop (no I/O)",
 		kind: kindPipeline, input: inputGenerate, prepare: prepareGenerate},
+	{name: "kafka-drop", title: "Kafka → drop (no transform)",
+		kind: kindPipeline, input: inputKafka, needs: []string{envKafka}, prepare: prepareKafka},
 	{name: "reference-handwritten", title: "hand-written Go program doing (a)",
 		kind: kindHandwritten, input: inputFile, refFor: "jsonl-filter-set-drop", prepare: prepareHandwritten},
 	{name: "reference-sarama", title: "raw sarama consumer group, no processing",

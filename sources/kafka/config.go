@@ -28,7 +28,7 @@ type Config struct {
 	FetchMinBytes       spec.ByteSize `yaml:"fetch_min_bytes" doc:"Least data a broker gathers before answering a fetch, unless max_wait passes first (Kafka's fetch.min.bytes)."`
 	FetchMaxBytes       spec.ByteSize `yaml:"fetch_max_bytes" doc:"Most data a broker returns for one fetch, across its partitions (Kafka's fetch.max.bytes). A single record batch larger than this still comes through."`
 	FetchPartitionBytes spec.ByteSize `yaml:"fetch_partition_bytes" doc:"Most data a broker returns for one partition in a fetch (Kafka's max.partition.fetch.bytes). The default, 256KiB, keeps the memory of fetched records small; raise it over slow links. A single record batch larger than this still comes through."`
-	MaxWait             time.Duration `yaml:"max_wait" doc:"Longest time a broker holds a fetch waiting for fetch_min_bytes (Kafka's fetch.max.wait.ms)."`
+	MaxWait             time.Duration `yaml:"max_wait" doc:"Longest time a broker holds a fetch waiting for fetch_min_bytes (Kafka's fetch.max.wait.ms). Leaving the group, at a rebalance or on close, waits for the fetch the broker holds, so the default, 100ms, keeps that wait short; a longer one sends fewer fetches while the topics are idle."`
 
 	CommitInterval         time.Duration `yaml:"commit_interval" doc:"How often the acknowledged offsets are committed to the group. Offsets are also committed when a partition is revoked and on close."`
 	RebalanceTimeout       time.Duration `yaml:"rebalance_timeout" doc:"Longest time the group waits for every member to re-join during a rebalance (Kafka's rebalance.timeout.ms)."`
@@ -50,7 +50,7 @@ func Defaults() Config {
 		FetchMinBytes:          1,
 		FetchMaxBytes:          50 << 20,
 		FetchPartitionBytes:    256 << 10,
-		MaxWait:                500 * time.Millisecond,
+		MaxWait:                100 * time.Millisecond,
 		CommitInterval:         time.Second,
 		RebalanceTimeout:       60 * time.Second,
 		RebalanceSettleTimeout: 10 * time.Second,

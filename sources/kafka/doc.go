@@ -36,7 +36,9 @@
 // to rebalance_settle_timeout for its batches in flight to be acknowledged,
 // marks and commits, and only then lets sarama release the partition.
 // rebalance_settle_timeout must stay below rebalance_timeout, or the
-// group would drop this member while it settles.
+// group would drop this member while it settles. sarama lets a partition
+// go only once the fetch the broker holds for it has returned, which on
+// an idle partition takes max_wait (100ms by default).
 //
 // # Metrics
 //

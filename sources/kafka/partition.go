@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -12,7 +13,6 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/sluicehq/sluice/engine"
-	"github.com/sluicehq/sluice/engine/batch"
 	"github.com/sluicehq/sluice/engine/checkpoint"
 )
 
@@ -106,10 +106,20 @@ func newPartition(s *Source, sess sarama.ConsumerGroupSession, claim sarama.Cons
 // Read, until the partition is revoked: ctx ends or msgs is closed. The
 // records of a batch that is not full by then are left for the
 // partition's next owner.
+//
+// A batch is filled in place, in a slice allocated once with room for as
+// many records as the batch before it held (batch_size at first), and is
+// handed on when it holds batch_size records or batch_linger after its
+// first record arrived.
 func (p *partition) read(ctx context.Context, msgs <-chan *sarama.ConsumerMessage) {
-	b := batch.New[engine.Record](batch.Policy{Count: p.s.cfg.BatchSize, Period: p.s.cfg.BatchLinger}, nil)
+	size, linger := p.s.cfg.BatchSize, p.s.cfg.BatchLinger
+	hint := size             // capacity of the next batch
+	var recs []engine.Record // the batch being filled; nil while empty
+	timer := time.NewTimer(linger)
+	timer.Stop()
+	defer timer.Stop()
+	var due <-chan time.Time // timer.C while recs is not empty
 	for {
-		var full []engine.Record
 		select {
 		case <-ctx.Done():
 			return
@@ -117,32 +127,49 @@ func (p *partition) read(ctx context.Context, msgs <-chan *sarama.ConsumerMessag
 			if !ok {
 				return
 			}
-			full = b.Add(p.record(m))
+			if recs == nil {
+				recs = make([]engine.Record, 0, hint)
+				timer.Reset(linger) // discards a tick of the last batch (Go 1.23 timers)
+				due = timer.C
+			}
+			recs = p.add(recs, m)
 			// Take what is already buffered with plain receives: a select
 			// per message costs more than the rest of the loop.
-			for full == nil && len(msgs) > 0 {
+			for len(recs) < size && len(msgs) > 0 {
 				if m, ok = <-msgs; !ok {
 					return
 				}
-				full = b.Add(p.record(m))
+				recs = p.add(recs, m)
 			}
-		case <-b.Timer():
-			full = b.Flush()
+			if len(recs) < size {
+				continue
+			}
+		case <-due:
 		}
-		if full != nil && !p.emit(ctx, full) {
+		timer.Stop()
+		due = nil
+		hint = len(recs)
+		if !p.emit(ctx, recs) {
 			return
 		}
+		recs = nil
 	}
 }
 
-// record converts m.
-func (p *partition) record(m *sarama.ConsumerMessage) engine.Record {
-	r := engine.Record{
-		Key:    m.Key,
-		Value:  m.Value,
-		Time:   m.Timestamp,
-		Source: engine.Position{Stream: p.stream, Offset: m.Offset},
+// add appends the record of m to recs. It fills the record in place:
+// recs has spare capacity that make or growing it zeroed, and copying a
+// whole engine.Record in costs more than setting the few fields a Kafka
+// message has.
+func (p *partition) add(recs []engine.Record, m *sarama.ConsumerMessage) []engine.Record {
+	n := len(recs)
+	if n == cap(recs) {
+		recs = slices.Grow(recs, 1)
 	}
+	recs = recs[:n+1]
+	r := &recs[n]
+	r.Key, r.Value = m.Key, m.Value
+	r.Source = engine.Position{Stream: p.stream, Offset: m.Offset}
+	r.Time = m.Timestamp
 	if r.Time.UnixMilli() <= 0 { // the record has no timestamp
 		r.Time = time.Now()
 	}
@@ -152,7 +179,7 @@ func (p *partition) record(m *sarama.ConsumerMessage) engine.Record {
 			r.Headers[string(h.Key)] = string(h.Value)
 		}
 	}
-	return r
+	return recs
 }
 
 // emit tracks recs and hands them to Read as one batch. It waits while

@@ -135,7 +135,7 @@ func (s *Source) ResumeFrom(positions map[string]int64) {
 // group that cannot be joined yet is retried, with a warning in the log,
 // until Close.
 func (s *Source) Open(ctx context.Context) error {
-	sc, err := s.saramaConfig()
+	sc, err := s.cfg.SaramaConfig()
 	if err != nil {
 		return err
 	}
@@ -211,13 +211,15 @@ func (s *Source) Close(ctx context.Context) error {
 	}
 }
 
-// saramaConfig returns the client configuration of s.
-func (s *Source) saramaConfig() (*sarama.Config, error) {
-	sc, err := s.cfg.Config.Sarama()
+// SaramaConfig returns the sarama client configuration the source reads
+// with for c, which must be valid. It reads the TLS files. The benchmarks'
+// raw sarama consumer group reads with it too, so that the two differ only
+// in what they do with the messages.
+func (c Config) SaramaConfig() (*sarama.Config, error) {
+	sc, err := c.Config.Sarama()
 	if err != nil {
 		return nil, err
 	}
-	c := s.cfg
 	sc.Consumer.Return.Errors = true
 	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
 	if c.Start == "latest" {

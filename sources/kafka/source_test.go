@@ -275,6 +275,52 @@ func values(topic string, n int) []*kgo.Record {
 	return recs
 }
 
+// TestBatchesAreCutBySizeAndLinger reads a partition that holds 25
+// records with batch_size 10: two full batches come at once, and the last
+// 5 records come as a batch of their own once batch_linger has passed,
+// then a record produced later comes alone. A record without headers has
+// no Headers map.
+func TestBatchesAreCutBySizeAndLinger(t *testing.T) {
+	addrs := newCluster(t, 1, "t")
+	produce(t, addrs, values("t", 25)...)
+	c := testConfig(addrs, "g", "t")
+	c.BatchSize = 10
+	c.BatchLinger = 100 * time.Millisecond
+	s := openSource(t, c, engine.TestEnv())
+
+	var sizes []int
+	var next int64
+	for next < 25 {
+		b, ack := read(t, s)
+		checkBatch(t, b)
+		if first := b.Records[0].Source.Offset; first != next {
+			t.Fatalf("batch starts at offset %d, want %d", first, next)
+		}
+		for _, r := range b.Records {
+			if r.Headers != nil {
+				t.Fatalf("record %v without headers has Headers %v", r.Source, r.Headers)
+			}
+		}
+		sizes = append(sizes, b.Len())
+		next += int64(b.Len())
+		ack(t.Context(), nil)
+	}
+	if want := []int{10, 10, 5}; !slices.Equal(sizes, want) {
+		t.Fatalf("batch sizes %v, want %v", sizes, want)
+	}
+
+	produce(t, addrs, values("t", 1)...)
+	b, ack := read(t, s)
+	if b.Len() != 1 || b.Records[0].Source.Offset != 25 {
+		t.Fatalf("got %d records from %v, want the one at offset 25", b.Len(), b.Records[0].Source)
+	}
+	ack(t.Context(), nil)
+	closeSource(t, s)
+	if got := committed(t, addrs, "g", "t", 1)[0]; got != 26 {
+		t.Fatalf("committed %d, want 26", got)
+	}
+}
+
 func TestOutOfOrderAcksCommitTheContiguousPrefix(t *testing.T) {
 	addrs := newCluster(t, 1, "t")
 	produce(t, addrs, values("t", 40)...)
