@@ -47,7 +47,8 @@ type Scaling struct {
 
 // RuntimeConfig holds delivery and shutdown settings.
 type RuntimeConfig struct {
-	MaxInFlight   int           `yaml:"max_in_flight" doc:"Most source batches read but not yet acknowledged; reading pauses at this bound (back-pressure)."`
+	MaxInFlight      int           `yaml:"max_in_flight" doc:"Most source batches read but not yet acknowledged; reading pauses at this bound (back-pressure)."`
+	MaxInFlightBytes spec.ByteSize `yaml:"max_in_flight_bytes" doc:"Most bytes of keys and values of the source batches read but not yet acknowledged; reading pauses at this bound as at max_in_flight, and goes over it by one batch at most. Memory follows it: a few times this much while records are decoded. 0: no bound but max_in_flight."`
 	ShutdownGrace time.Duration `yaml:"shutdown_grace" doc:"After SIGINT/SIGTERM, how long in-flight batches may take to settle before the pipeline stops anyway (they are then not acknowledged and are read again next time)."`
 	QueueSize     int           `yaml:"queue_size" doc:"Capacity, in batches, of each queue between stages."`
 }
@@ -86,7 +87,7 @@ func defaultFile() File {
 	return File{
 		Codec:   "json",
 		Scaling: Scaling{MinWorkers: 1},
-		Runtime: RuntimeConfig{MaxInFlight: 16, ShutdownGrace: 30 * time.Second, QueueSize: 8},
+		Runtime: RuntimeConfig{MaxInFlight: 64, MaxInFlightBytes: 16 << 20, ShutdownGrace: 30 * time.Second, QueueSize: 8},
 	}
 }
 
@@ -360,6 +361,9 @@ func Load(file string, src []byte, opts LoadOptions) (*Pipeline, error) {
 	}
 	if f.Runtime.MaxInFlight < 1 {
 		d.Errorf(spec.Find(root, "runtime.max_in_flight"), "runtime.max_in_flight", "expected at least 1, got %d", f.Runtime.MaxInFlight)
+	}
+	if f.Runtime.MaxInFlightBytes < 0 {
+		d.Errorf(spec.Find(root, "runtime.max_in_flight_bytes"), "runtime.max_in_flight_bytes", "expected 0 or more, got %d", f.Runtime.MaxInFlightBytes)
 	}
 	if f.Runtime.QueueSize < 1 {
 		d.Errorf(spec.Find(root, "runtime.queue_size"), "runtime.queue_size", "expected at least 1, got %d", f.Runtime.QueueSize)

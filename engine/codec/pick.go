@@ -49,6 +49,37 @@ type cachedKey struct {
 	quoted []byte
 	slot   int
 	colon  bool // quoted ends with the colon
+	// w and m are the first 16 bytes of quoted as two little-endian words,
+	// and masks of the bytes quoted has, when it is no longer: hasKey then
+	// compares two words.
+	w, m [2]uint64
+}
+
+// newCachedKey returns the cached form of quoted.
+func newCachedKey(quoted []byte, slot int, colon bool) cachedKey {
+	ck := cachedKey{quoted: quoted, slot: slot, colon: colon}
+	if len(quoted) <= 16 {
+		var buf [16]byte
+		copy(buf[:], quoted)
+		for i := range ck.m {
+			ck.w[i] = binary.LittleEndian.Uint64(buf[8*i:])
+			if n := len(quoted) - 8*i; n >= 8 {
+				ck.m[i] = ^uint64(0)
+			} else if n > 0 {
+				ck.m[i] = 1<<(8*n) - 1
+			}
+		}
+	}
+	return ck
+}
+
+// matches reports whether data starts with the key.
+func (ck *cachedKey) matches(data []byte) bool {
+	if len(ck.quoted) <= 16 && len(data) >= 16 {
+		return binary.LittleEndian.Uint64(data)&ck.m[0] == ck.w[0] &&
+			binary.LittleEndian.Uint64(data[8:])&ck.m[1] == ck.w[1]
+	}
+	return hasKey(data, ck.quoted)
 }
 
 // maxCachedKeys is the most keys a KeyCache remembers of an object.
@@ -96,7 +127,7 @@ func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []f
 		// space between them, is the common case: a cached key holds its
 		// colon then, and is matched with it.
 		var slot int
-		if keys != nil && k < len(keys.keys) && hasKey(data[i:], keys.keys[k].quoted) {
+		if keys != nil && k < len(keys.keys) && keys.keys[k].matches(data[i:]) {
 			// The key the object before had here.
 			ck := &keys.keys[k]
 			slot, i = ck.slot, i+len(ck.quoted)
@@ -119,9 +150,9 @@ func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []f
 				}
 			}
 			if keys != nil && k <= len(keys.keys) && k < maxCachedKeys {
-				ck := cachedKey{quoted: data[i:end:end], slot: slot}
+				ck := newCachedKey(data[i:end:end], slot, false)
 				if colon == end {
-					ck.quoted, ck.colon = data[i:end+1:end+1], true
+					ck = newCachedKey(data[i:end+1:end+1], slot, true)
 				}
 				keys.keys = append(keys.keys[:k], ck)
 			}

@@ -16,6 +16,7 @@ type flight struct {
 	r       *Runner
 	ack     engine.Ack
 	readAt  time.Time
+	bytes   int64 // of the batch's keys and values, counted in the runner's inflightBytes
 	pending atomic.Int64
 
 	mu  sync.Mutex
@@ -56,6 +57,11 @@ func (f *flight) finish() {
 	f.r.m.batchesAcked.Inc()
 	if err != nil {
 		f.r.fail(err)
+	}
+	f.r.inflightBytes.Add(-f.bytes)
+	select {
+	case f.r.settled <- struct{}{}:
+	default:
 	}
 	<-f.r.inflight
 	f.r.flights.Done()

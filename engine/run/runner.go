@@ -43,6 +43,11 @@ type Runner struct {
 
 	inflight chan struct{} // semaphore bounding batches in flight
 	flights  sync.WaitGroup
+	// inflightBytes is the bytes of the batches in flight, bounded by
+	// maxBytes (0: no bound); settled is signalled when a batch settles.
+	inflightBytes atomic.Int64
+	maxBytes      int64
+	settled       chan struct{}
 
 	drainOnce sync.Once
 	draining  chan struct{} // closed by Drain
@@ -78,6 +83,8 @@ func New(p *engine.Pipeline, opts ...Option) *Runner {
 	r.m = newRunMetrics(r.metrics)
 	r.srcM = newBoundary(r.metrics.For("source."+p.SourceName, engine.KindSource))
 	r.inflight = make(chan struct{}, p.Runtime.MaxInFlight)
+	r.maxBytes = int64(p.Runtime.MaxInFlightBytes)
+	r.settled = make(chan struct{}, 1)
 	for _, si := range p.Sinks {
 		r.sinks = append(r.sinks, newSinkStage(r, si, false))
 	}
@@ -355,6 +362,25 @@ func (r *Runner) waitInFlight(ctx context.Context) bool {
 	}
 }
 
+// waitBytes waits until the bytes in flight are below the bound, asking the
+// sinks to flush every few milliseconds meanwhile. It reports false when ctx
+// ended.
+func (r *Runner) waitBytes(ctx context.Context) bool {
+	r.signalPressure()
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for r.inflightBytes.Load() >= r.maxBytes {
+		select {
+		case <-r.settled:
+		case <-t.C:
+			r.signalPressure()
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
 // watchSourceWaits asks the sinks to flush whenever the source reports it
 // is waiting for acknowledgements, until ctx ends.
 func (r *Runner) watchSourceWaits(ctx context.Context, w engine.AckWaiter) {
@@ -415,6 +441,10 @@ func (r *Runner) readLoop(ctx context.Context, jobs chan<- job) error {
 				return nil
 			}
 		}
+		if r.maxBytes > 0 && r.inflightBytes.Load() >= r.maxBytes && !r.waitBytes(readCtx) {
+			<-r.inflight
+			return nil
+		}
 		start := time.Now()
 		b, ack, err := r.p.Source.Read(readCtx)
 		if err != nil {
@@ -458,7 +488,8 @@ func (r *Runner) readLoop(ctx context.Context, jobs chan<- job) error {
 		r.srcM.batchRecords.Observe(float64(n))
 		r.m.batchesRead.Inc()
 
-		f := &flight{r: r, ack: ack, readAt: start}
+		r.inflightBytes.Add(int64(bytes))
+		f := &flight{r: r, ack: ack, readAt: start, bytes: int64(bytes)}
 		f.hold(1) // released once routing is done
 		r.flights.Add(1)
 		select {

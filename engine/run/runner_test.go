@@ -15,6 +15,7 @@ import (
 	"github.com/sluicehq/sluice/engine/codec"
 	"github.com/sluicehq/sluice/engine/enginetest"
 	"github.com/sluicehq/sluice/engine/expr"
+	"github.com/sluicehq/sluice/engine/spec"
 	"github.com/sluicehq/sluice/engine/run"
 )
 
@@ -402,6 +403,38 @@ type keeperSink struct {
 
 func (k *keeperSink) Positions(context.Context) (map[string]int64, bool, error) {
 	return k.pos, true, nil
+}
+
+// TestBackPressureBoundsInFlightBytes checks that reading pauses once the
+// batches in flight hold max_in_flight_bytes, before max_in_flight, and
+// that everything is delivered once the sink moves.
+func TestBackPressureBoundsInFlightBytes(t *testing.T) {
+	vals := values(2000)
+	size := 0
+	for _, v := range vals[:10] {
+		size += len(v)
+	}
+	src := &countingSource{MemSource: enginetest.NewMemSource(vals...)}
+	src.BatchSize = 10
+	gate := make(chan struct{})
+	sink := &gateSink{gate: gate}
+	p := pipeline(t, src, sinkInst("out", sink, ""))
+	p.Runtime.MaxInFlight = 100
+	p.Runtime.MaxInFlightBytes = spec.ByteSize(3 * size) // three batches, the fourth goes over
+	r := run.New(p)
+	done := make(chan error, 1)
+	go func() { _, err := r.Run(t.Context()); done <- err }()
+	time.Sleep(300 * time.Millisecond)
+	if n := src.reads.Load(); n < 3 || n > 4 {
+		t.Fatalf("source read %d batches with max_in_flight_bytes of 3 batches and a stuck sink", n)
+	}
+	close(gate)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if sink.n.Load() != 2000 {
+		t.Fatalf("wrote %d", sink.n.Load())
+	}
 }
 
 func TestResumeFromKeptPositions(t *testing.T) {

@@ -85,9 +85,10 @@ func pickFields(r *Runner) []string {
 // run starts workers and resizes the pool until the job queue is closed
 // (closeJobs) and every worker has returned.
 func (p *pool) run(ctx context.Context) {
-	// At least one worker from the start: a pool at zero grows on the first
-	// tick that sees queued work, which is too slow for a start-up.
-	for range max(p.ctrl.Limits().Min, 1) {
+	// Every worker from the start: a source that starts with a backlog (a
+	// backfill, a consumer group behind) needs them at once, and idle
+	// workers are stopped after the controller's idle time.
+	for range max(p.ctrl.Limits().Max, 1) {
 		p.start(ctx)
 	}
 	tick := time.NewTicker(25 * time.Millisecond)
