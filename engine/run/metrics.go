@@ -41,7 +41,7 @@ type boundary struct {
 	retries, errors       prometheus.Counter
 	batchRecords          prometheus.Observer
 	latency               prometheus.Observer
-	endToEnd              prometheus.Observer
+	endToEnd              *engine.LatencyHistogram // one observation per record
 	busy                  prometheus.Counter
 }
 
@@ -57,7 +57,7 @@ func newBoundary(m *engine.Metrics) *boundary {
 		errors:       m.Counter(mErrors, "Failed calls of the component (each failed attempt counts)."),
 		batchRecords: m.Histogram(mBatchRecords, "Records per batch handled by the component.", sizeBuckets),
 		latency:      m.Histogram(mLatency, "Time the component took per batch (read, apply or write).", latencyBuckets),
-		endToEnd:     m.Histogram(mEndToEnd, "Time from a record's event time to it being durable in a sink.", latencyBuckets),
+		endToEnd:     m.LatencyHistogram(mEndToEnd, "Time from a record's event time to it being durable in a sink.", latencyBuckets),
 		busy:         m.Counter(mBusySeconds, "Seconds the component's workers spent processing."),
 	}
 }

@@ -287,7 +287,7 @@ func (s *sinkStage) settle(chunks []chunk) {
 			rec := &c.recs[i]
 			bytes += len(rec.Value) + len(rec.Key)
 			if !rec.Time.IsZero() {
-				s.m.endToEnd.Observe(now.Sub(rec.Time).Seconds())
+				s.m.endToEnd.Observe(now.Sub(rec.Time))
 			}
 		}
 		n += len(c.recs)
