@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/sluicehq/sluice/engine"
@@ -324,4 +325,35 @@ func FuzzTreeAgreesWithMaps(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestZstdCodec checks that the zstd codec the sink gives arrow-go
+// compresses pages that arrow-go's own codec decodes, at every level.
+func TestZstdCodec(t *testing.T) {
+	registerZstdCodec()
+	c, err := compress.GetCodec(compress.Codecs.Zstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zc, ok := c.(*zstdCodec)
+	if !ok {
+		t.Fatalf("the zstd codec is a %T", c)
+	}
+	page, _ := eventBatch(5000, "s", 0, time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC))
+	var src []byte
+	for _, r := range page.Records {
+		src = append(src, r.Value...)
+	}
+	for _, size := range []int{0, 1, 1000, zstdWindow, len(src)} {
+		for _, level := range []int{compress.DefaultCompressionLevel, 1, 3, 9, 19} {
+			enc := zc.EncodeLevel(nil, src[:size], level)
+			if size > 1000 && len(enc) > size/2 {
+				t.Errorf("%d bytes at level %d compress to %d", size, level, len(enc))
+			}
+			dec, err := zc.base.DecodeWithError(nil, enc)
+			if err != nil || !bytes.Equal(dec, src[:size]) {
+				t.Fatalf("%d bytes at level %d: decoded %d bytes, %v", size, level, len(dec), err)
+			}
+		}
+	}
 }

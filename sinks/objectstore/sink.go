@@ -30,6 +30,7 @@ var DefaultBatch = batch.Policy{Count: 100000, Bytes: 64 << 20, Period: time.Min
 
 // Register adds the objectstore sink to r.
 func Register(r *engine.Registry) error {
+	registerZstdCodec()
 	return engine.RegisterSink(r, engine.SinkSpec[Config]{
 		Name:     "objectstore",
 		Summary:  "Writes records to a bucket (S3, local files) as Parquet or JSON-lines objects under partitioned paths, named by their source positions.",
@@ -68,6 +69,7 @@ type Sink struct {
 // New builds a sink from c: it compiles the path template and converts
 // the declared schema. It does no I/O; Open opens the bucket.
 func New(c Config, env engine.Env) (*Sink, error) {
+	registerZstdCodec()
 	s := &Sink{cfg: c, log: env.Log, ext: c.extension()}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
