@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/sluicehq/sluice/engine"
 )
 
@@ -85,4 +88,67 @@ func BenchmarkJSONLToParquet(b *testing.B) {
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(n*b.N), "cpu-ns/record")
 		})
 	}
+}
+
+// BenchmarkReadFields compares the ways the sink reads the fields of a
+// generated JSON event (about 320 bytes): parsing it into the reused tree,
+// as the sink does, against decoding it into a map with the json codec, as
+// it did; and the two walks of the first pass over a parsed record,
+// inferring a schema and checking the record against it, and the
+// appending of the second pass to Arrow builders.
+func BenchmarkReadFields(b *testing.B) {
+	src, size := eventBatch(1000, "s", 0, time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC))
+	values := make([][]byte, len(src.Records))
+	for i := range values {
+		values[i] = src.Records[i].Value
+	}
+	run := func(b *testing.B, f func(v []byte)) {
+		b.SetBytes(int64(size / len(values)))
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			f(values[i%len(values)])
+			i++
+		}
+	}
+	b.Run("tree", func(b *testing.B) {
+		var w treeWalker
+		run(b, func(v []byte) {
+			if !w.tree.parse(v) {
+				b.Fatal("not parsed")
+			}
+		})
+	})
+	b.Run("decode", func(b *testing.B) {
+		run(b, func(v []byte) {
+			if _, err := jsonCodec.Decode(v); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("tree_observe_check", func(b *testing.B) {
+		var w treeWalker
+		root := &colType{kind: kindStruct}
+		run(b, func(v []byte) {
+			w.tree.parse(v)
+			w.observeRow(root)
+			if w.checkRow(root) != fits {
+				b.Fatal("does not fit")
+			}
+		})
+	})
+	b.Run("tree_append", func(b *testing.B) {
+		var w treeWalker
+		root := fromSchema(mustSchema(b, eventSchema)).clone()
+		rb := array.NewRecordBuilder(memory.DefaultAllocator, arrowSchema(root))
+		defer rb.Release()
+		n := 0
+		run(b, func(v []byte) {
+			w.tree.parse(v)
+			w.appendRow(root, rb)
+			if n++; n%DefaultRowGroupSize == 0 {
+				rb.NewRecordBatch().Release()
+			}
+		})
+	})
 }
