@@ -62,7 +62,7 @@ type group struct {
 type piece struct {
 	path     string
 	idx      []int               // the records the object holds, in batch order
-	sums     [][sha256.Size]byte // the content hash of each (see recordSum), in any order
+	sums     [][sha256.Size]byte // the hash of each (see addSum), in any order
 	lines    [][]byte            // jsonl: the line of each record of idx
 	root     *colType            // parquet: the object's schema
 	rejected []int               // parquet: records that did not fit the schema
@@ -77,55 +77,17 @@ func (w *batchWrite) fail(i int, err error) {
 // grouped by path in the order the paths first appear, and fails the
 // records that cannot be written.
 func (w *batchWrite) plan() []*piece {
-	s := w.s
-	parquet := s.cfg.Format == FormatParquet
-	if parquet && s.declared != nil {
-		w.root = s.declared.clone()
+	parquet := w.s.cfg.Format == FormatParquet
+	if parquet && w.s.declared != nil {
+		w.root = w.s.declared.clone()
 	}
-	var groups []*group
-	byPath := map[string]*group{}
-	var static *group
-	var buf []byte
+	r := router{byPath: map[string]*group{}}
 	for i := range w.recs {
-		rec := &w.recs[i]
-		var g *group
-		var m map[string]any // the record's decoded map, when it is not parsed
-		loaded := false
-		if s.pathT == nil {
-			if static == nil {
-				static = &group{path: s.path}
-				groups = append(groups, static)
-			}
-			g = static
-		} else {
-			var err error
-			if m, err = w.load(i, true); err != nil {
-				w.fail(i, engine.Permanent(err))
-				continue
-			}
-			loaded = true
-			if m == nil && w.samePath() {
-				g = w.last
-			} else {
-				buf, err = s.pathT.AppendRender(buf[:0], w.pathEnv(m))
-				if err != nil {
-					w.fail(i, engine.Permanent(fmt.Errorf("path: %w", err)))
-					continue
-				}
-				if g = byPath[string(buf)]; g == nil {
-					p := string(buf)
-					if err := checkPath(p); err != nil {
-						w.fail(i, engine.Permanent(err))
-						continue
-					}
-					g = &group{path: p}
-					byPath[p] = g
-					groups = append(groups, g)
-				}
-				w.remember(m, g)
-			}
+		g, m, loaded, ok := w.route(&r, i)
+		if !ok {
+			continue
 		}
-		pc := w.roll(g, rec)
+		pc := w.roll(g, &w.recs[i])
 		if !parquet {
 			w.addLine(pc, i)
 			continue
@@ -140,7 +102,7 @@ func (w *batchWrite) plan() []*piece {
 		w.admit(pc, i, m)
 	}
 	var pieces []*piece
-	for _, g := range groups {
+	for _, g := range r.groups {
 		for _, pc := range g.pieces {
 			if parquet {
 				w.complete(pc)
@@ -158,6 +120,51 @@ func (w *batchWrite) plan() []*piece {
 		}
 	}
 	return pieces
+}
+
+// router is the state of routing a batch's records to groups.
+type router struct {
+	groups []*group // in the order their paths first appear
+	byPath map[string]*group
+	buf    []byte // the rendered path
+}
+
+// route returns the group of record i, by the path rendered from its
+// fields, and fails the record when there is none. A record read for the
+// path template is returned loaded: m, or the tree when m is nil.
+func (w *batchWrite) route(r *router, i int) (g *group, m map[string]any, loaded, ok bool) {
+	s := w.s
+	if s.pathT == nil {
+		if len(r.groups) == 0 {
+			r.groups = append(r.groups, &group{path: s.path})
+		}
+		return r.groups[0], nil, false, true
+	}
+	m, err := w.load(i, true)
+	if err != nil {
+		w.fail(i, engine.Permanent(err))
+		return nil, nil, false, false
+	}
+	if m == nil && w.samePath() {
+		return w.last, nil, true, true
+	}
+	r.buf, err = s.pathT.AppendRender(r.buf[:0], w.pathEnv(m))
+	if err != nil {
+		w.fail(i, engine.Permanent(fmt.Errorf("path: %w", err)))
+		return nil, nil, false, false
+	}
+	if g = r.byPath[string(r.buf)]; g == nil {
+		p := string(r.buf)
+		if err := checkPath(p); err != nil {
+			w.fail(i, engine.Permanent(err))
+			return nil, nil, false, false
+		}
+		g = &group{path: p}
+		r.byPath[p] = g
+		r.groups = append(r.groups, g)
+	}
+	w.remember(m, g)
+	return g, m, true, true
 }
 
 // roll returns the piece of group g that rec goes to, starting a new one
