@@ -149,9 +149,11 @@
 // schema, objects may differ by the columns they hold; declare the schema
 // for a lake whose files must agree.
 //
-// Compression is zstd by default, or snappy or none. The Arrow schema is
-// stored in the file (ARROW:schema), so Arrow readers get the exact types
-// back.
+// Compression is zstd by default, or snappy or none. Columns are
+// dictionary-encoded, except those whose values are nearly all distinct
+// in the object's first row group (IDs, time stamps), which are smaller
+// and cheaper to write plainly. The Arrow schema is stored in the file
+// (ARROW:schema), so Arrow readers get the exact types back.
 //
 // # JSON lines
 //
