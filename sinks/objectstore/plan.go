@@ -126,6 +126,7 @@ func (w *batchWrite) plan() []*piece {
 type router struct {
 	groups []*group // in the order their paths first appear
 	byPath map[string]*group
+	prev   *group // the group of the last path rendered
 	buf    []byte // the rendered path
 }
 
@@ -153,7 +154,9 @@ func (w *batchWrite) route(r *router, i int) (g *group, m map[string]any, loaded
 		w.fail(i, engine.Permanent(fmt.Errorf("path: %w", err)))
 		return nil, nil, false, false
 	}
-	if g = r.byPath[string(r.buf)]; g == nil {
+	if r.prev != nil && r.prev.path == string(r.buf) {
+		g = r.prev
+	} else if g = r.byPath[string(r.buf)]; g == nil {
 		p := string(r.buf)
 		if err := checkPath(p); err != nil {
 			w.fail(i, engine.Permanent(err))
@@ -163,6 +166,7 @@ func (w *batchWrite) route(r *router, i int) (g *group, m map[string]any, loaded
 		r.byPath[p] = g
 		r.groups = append(r.groups, g)
 	}
+	r.prev = g
 	w.remember(m, g)
 	return g, m, true, true
 }
