@@ -288,23 +288,29 @@ var (
 // toTimestamp converts a time, an RFC 3339 string or unix milliseconds to
 // a millisecond timestamp.
 func toTimestamp(v any) (arrow.Timestamp, error) {
-	var t time.Time
 	switch x := v.(type) {
 	case time.Time:
-		t = x
+		return timestampOf(x)
 	case string:
-		p, err := time.Parse(time.RFC3339Nano, x)
-		if err != nil {
-			return 0, fmt.Errorf("value %q is not an RFC 3339 time such as 2024-05-01T12:00:00Z", truncate(x, 64))
-		}
-		t = p
-	default:
-		n, ok := toInt64(v)
-		if !ok {
-			return 0, fmt.Errorf("value is %s, want a timestamp (an RFC 3339 string, a time or unix milliseconds)", describe(v))
-		}
-		return arrow.Timestamp(n), nil
+		return parseTimestamp(x)
 	}
+	n, ok := toInt64(v)
+	if !ok {
+		return 0, fmt.Errorf("value is %s, want a timestamp (an RFC 3339 string, a time or unix milliseconds)", describe(v))
+	}
+	return arrow.Timestamp(n), nil
+}
+
+// parseTimestamp converts an RFC 3339 string to a millisecond timestamp.
+func parseTimestamp(s string) (arrow.Timestamp, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, fmt.Errorf("value %q is not an RFC 3339 time such as 2024-05-01T12:00:00Z", truncate(s, 64))
+	}
+	return timestampOf(t)
+}
+
+func timestampOf(t time.Time) (arrow.Timestamp, error) {
 	if t.Before(minTimestamp) || t.After(maxTimestamp) {
 		return 0, fmt.Errorf("time %s is out of range", t.Format(time.RFC3339))
 	}
@@ -314,21 +320,28 @@ func toTimestamp(v any) (arrow.Timestamp, error) {
 // toDate converts a time, a 2006-01-02 string or an RFC 3339 string to the
 // UTC date it falls on.
 func toDate(v any) (arrow.Date32, error) {
-	var t time.Time
 	switch x := v.(type) {
 	case time.Time:
-		t = x
+		return dateOf(x)
 	case string:
-		p, err := time.Parse(time.DateOnly, x)
-		if err != nil {
-			if p, err = time.Parse(time.RFC3339Nano, x); err != nil {
-				return 0, fmt.Errorf("value %q is not a date such as 2024-05-01", truncate(x, 64))
-			}
-		}
-		t = p
-	default:
-		return 0, fmt.Errorf("value is %s, want a date (a 2006-01-02 or RFC 3339 string, or a time)", describe(v))
+		return parseDate(x)
 	}
+	return 0, fmt.Errorf("value is %s, want a date (a 2006-01-02 or RFC 3339 string, or a time)", describe(v))
+}
+
+// parseDate converts a 2006-01-02 or RFC 3339 string to the UTC date it
+// falls on.
+func parseDate(s string) (arrow.Date32, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+			return 0, fmt.Errorf("value %q is not a date such as 2024-05-01", truncate(s, 64))
+		}
+	}
+	return dateOf(t)
+}
+
+func dateOf(t time.Time) (arrow.Date32, error) {
 	days := t.Unix() / 86400
 	if t.Unix() < 0 && t.Unix()%86400 != 0 {
 		days-- // floor, not truncation, before 1970

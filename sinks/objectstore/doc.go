@@ -26,13 +26,15 @@
 // each row group is streamed to the bucket as soon as it is encoded, so the
 // sink holds one row group per object being written whatever the size of
 // the object (about 120MiB of Go heap for 64k-row groups of 13-column
-// telemetry events, measured while streaming 1GiB of JSON into one 55MiB
-// object). The batch itself is in memory, and for Parquet (or a templated
-// path) its records are decoded, as they already are after any transform
-// that reads fields: decoded JSON takes several times its size (about 2KB
-// for a 250-byte event, so a 64MiB batch of such events holds some 500MiB),
-// which is what to weigh when choosing the batch's bytes. JSONL with a
-// fixed path never decodes.
+// telemetry events, measured while streaming 1GiB of JSON into one 39MiB
+// object). The batch itself is in memory, as the records were read (and
+// as a transform left them), which is what to weigh when choosing the
+// batch's bytes. The sink adds little to it: it reads the fields of JSON
+// records from their bytes, one record at a time, into a parsed form it
+// reuses, not into a map per record (decoded JSON takes several times the
+// size of its text); records in other codecs, or JSON it cannot read that
+// way, are decoded one at a time. JSONL with a fixed path never looks at
+// the fields.
 //
 // Writing an object is atomic for readers: the bucket publishes it only
 // when the upload completes. A Write whose context ends, or whose storage
@@ -147,9 +149,11 @@
 // schema, objects may differ by the columns they hold; declare the schema
 // for a lake whose files must agree.
 //
-// Compression is zstd by default, or snappy or none. The Arrow schema is
-// stored in the file (ARROW:schema), so Arrow readers get the exact types
-// back.
+// Compression is zstd by default, or snappy or none. Columns are
+// dictionary-encoded, except those whose values are nearly all distinct
+// in the object's first row group (IDs, time stamps), which are smaller
+// and cheaper to write plainly. The Arrow schema is stored in the file
+// (ARROW:schema), so Arrow readers get the exact types back.
 //
 // # JSON lines
 //

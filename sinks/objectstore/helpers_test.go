@@ -143,21 +143,40 @@ func readParquet(t testing.TB, b *blob.Bucket, key string) (arrow.Table, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pf, err := file.NewParquetReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatalf("open parquet %s: %v", key, err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
+	tbl, groups, err := parquetTable(data)
 	if err != nil {
 		t.Fatalf("read parquet %s: %v", key, err)
 	}
 	t.Cleanup(tbl.Release)
-	return tbl, pf.NumRowGroups()
+	return tbl, groups
+}
+
+// readParquetBytes reads a Parquet file back as an Arrow table.
+func readParquetBytes(t testing.TB, data []byte) arrow.Table {
+	t.Helper()
+	tbl, _, err := parquetTable(data)
+	if err != nil {
+		t.Fatalf("read parquet: %v", err)
+	}
+	t.Cleanup(tbl.Release)
+	return tbl
+}
+
+func parquetTable(data []byte) (arrow.Table, int, error) {
+	pf, err := file.NewParquetReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		return nil, 0, err
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		return nil, 0, err
+	}
+	return tbl, pf.NumRowGroups(), nil
 }
 
 // event appends a synthetic game-telemetry event as JSON to dst, like the

@@ -1,7 +1,6 @@
 package objectstore
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -92,32 +91,6 @@ func spansOf(recs []*engine.Record) []span {
 		s.last = max(s.last, p.Offset)
 	}
 	return spans
-}
-
-// contentHash identifies the records an object holds, in any order: the
-// SHA-256 of the sorted SHA-256s of each record's stream, offset and bytes
-// (each length-prefixed). content returns the bytes of record i of recs.
-func contentHash(recs []*engine.Record, content func(i int) []byte) []byte {
-	sums := make([][sha256.Size]byte, len(recs))
-	var buf []byte
-	h := sha256.New()
-	for i, r := range recs {
-		c := content(i)
-		buf = binary.BigEndian.AppendUint64(buf[:0], uint64(len(r.Source.Stream)))
-		buf = append(buf, r.Source.Stream...)
-		buf = binary.BigEndian.AppendUint64(buf, uint64(r.Source.Offset))
-		buf = binary.BigEndian.AppendUint64(buf, uint64(len(c)))
-		h.Reset()
-		h.Write(buf)
-		h.Write(c)
-		h.Sum(sums[i][:0])
-	}
-	slices.SortFunc(sums, func(a, b [sha256.Size]byte) int { return bytes.Compare(a[:], b[:]) })
-	h.Reset()
-	for i := range sums {
-		h.Write(sums[i][:])
-	}
-	return h.Sum(nil)
 }
 
 // maxPathBytes bounds a rendered path, leaving room in S3's 1024-byte

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -87,6 +88,15 @@ func (o *object) addRow(row map[string]any) error {
 	return nil
 }
 
+// addTree appends the row w has parsed, which its walks accepted for the
+// object's schema.
+func (o *object) addTree(w *treeWalker) error {
+	if err := o.pq.addTree(w); err != nil {
+		return fmt.Errorf("write object %s: %w", o.key, err)
+	}
+	return nil
+}
+
 // addLine appends one line; line must not hold a newline.
 func (o *object) addLine(line []byte) error {
 	if err := o.jl.add(line); err != nil {
@@ -158,7 +168,10 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // and writes each one, when full, as a row group through pqarrow: memory
 // holds one row group, whatever the size of the file.
 type parquetEncoder struct {
-	fw        *pqarrow.FileWriter
+	w         io.Writer
+	sc        *arrow.Schema
+	opts      objectOptions
+	fw        *pqarrow.FileWriter // made with the first row group
 	rb        *array.RecordBuilder
 	rows      rowBuilder
 	n         int
@@ -176,21 +189,46 @@ func newParquetEncoder(w io.Writer, root *colType, opts objectOptions) (*parquet
 		return nil, errors.New("a Parquet object needs at least one column")
 	}
 	sc := arrowSchema(root)
-	props := parquet.NewWriterProperties(
-		parquet.WithCompression(parquetCodecs[opts.compression]),
-		parquet.WithMaxRowGroupLength(int64(opts.rowGroupSize)),
-		parquet.WithAllocator(memory.DefaultAllocator),
-	)
-	fw, err := pqarrow.NewFileWriter(sc, w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-	if err != nil {
+	if _, err := pqarrow.ToParquet(sc, parquet.NewWriterProperties(), pqarrow.DefaultWriterProps()); err != nil {
 		return nil, fmt.Errorf("parquet writer: %w", err)
 	}
 	rb := array.NewRecordBuilder(memory.DefaultAllocator, sc)
-	return &parquetEncoder{fw: fw, rb: rb, rows: rowBuilder{root: root, rb: rb}, groupSize: opts.rowGroupSize}, nil
+	return &parquetEncoder{w: w, sc: sc, opts: opts, rb: rb, rows: rowBuilder{root: root, rb: rb}, groupSize: opts.rowGroupSize}, nil
+}
+
+// open starts the file, with the first row group in hand, rec (nil if the
+// file has no rows): columns whose values are nearly all distinct in it,
+// such as IDs and time stamps, are written without a dictionary.
+func (e *parquetEncoder) open(rec arrow.RecordBatch) error {
+	props := []parquet.WriterProperty{
+		parquet.WithCompression(parquetCodecs[e.opts.compression]),
+		parquet.WithMaxRowGroupLength(int64(e.opts.rowGroupSize)),
+		parquet.WithAllocator(memory.DefaultAllocator),
+	}
+	if rec != nil {
+		for _, path := range distinctColumns(e.sc, rec) {
+			props = append(props, parquet.WithDictionaryFor(path, false))
+		}
+	}
+	fw, err := pqarrow.NewFileWriter(e.sc, e.w, parquet.NewWriterProperties(props...), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		return fmt.Errorf("parquet writer: %w", err)
+	}
+	e.fw = fw
+	return nil
 }
 
 func (e *parquetEncoder) add(row map[string]any) error {
 	e.rows.appendRow(row)
+	e.n++
+	if e.n >= e.groupSize {
+		return e.flush()
+	}
+	return nil
+}
+
+func (e *parquetEncoder) addTree(w *treeWalker) error {
+	w.appendRow(e.rows.root, e.rb)
 	e.n++
 	if e.n >= e.groupSize {
 		return e.flush()
@@ -206,6 +244,11 @@ func (e *parquetEncoder) flush() error {
 	rec := e.rb.NewRecordBatch()
 	defer rec.Release()
 	e.n = 0
+	if e.fw == nil {
+		if err := e.open(rec); err != nil {
+			return err
+		}
+	}
 	if err := e.fw.Write(rec); err != nil {
 		return fmt.Errorf("write row group: %w", err)
 	}
@@ -216,6 +259,9 @@ func (e *parquetEncoder) flush() error {
 // is not closed: it is not an io.Closer.
 func (e *parquetEncoder) close() error {
 	err := e.flush()
+	if err == nil && e.fw == nil {
+		err = e.open(nil)
+	}
 	if err == nil {
 		err = e.fw.Close()
 	}

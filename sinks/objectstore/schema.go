@@ -261,6 +261,11 @@ type colType struct {
 	kind   kind
 	fields []colField // kindStruct
 	elem   *colType   // kindList
+
+	// How the fields of a struct are looked up while walking parsed
+	// records (see find); not part of the type.
+	index map[string]int32 // field by name, when fields are not sorted by name (declared)
+	next  []int32          // next[f+1]: the field that followed field f in the last object walked; next[0] the first
 }
 
 type colField struct {

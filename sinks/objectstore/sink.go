@@ -1,10 +1,7 @@
 package objectstore
 
 import (
-	"bytes"
 	"context"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +30,7 @@ var DefaultBatch = batch.Policy{Count: 100000, Bytes: 64 << 20, Period: time.Min
 
 // Register adds the objectstore sink to r.
 func Register(r *engine.Registry) error {
+	registerZstdCodec()
 	return engine.RegisterSink(r, engine.SinkSpec[Config]{
 		Name:     "objectstore",
 		Summary:  "Writes records to a bucket (S3, local files) as Parquet or JSON-lines objects under partitioned paths, named by their source positions.",
@@ -71,6 +69,7 @@ type Sink struct {
 // New builds a sink from c: it compiles the path template and converts
 // the declared schema. It does no I/O; Open opens the bucket.
 func New(c Config, env engine.Env) (*Sink, error) {
+	registerZstdCodec()
 	s := &Sink{cfg: c, log: env.Log, ext: c.extension()}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -198,15 +197,10 @@ func (s *Sink) Write(ctx context.Context, b engine.Batch) error {
 	}
 	start := time.Now()
 	w := &batchWrite{s: s, recs: b.Records, names: map[string]bool{}}
-	var pieces []group
-	for _, g := range w.route() {
-		for _, idx := range w.roll(g.idx) {
-			pieces = append(pieces, group{path: g.path, idx: idx})
-		}
-	}
+	pieces := w.plan()
 	objects := 0
 	for p, pc := range pieces {
-		done, err := w.writePiece(ctx, s.bucket, pc.path, pc.idx)
+		done, err := w.writePiece(ctx, s.bucket, pc)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -215,9 +209,7 @@ func (s *Sink) Write(ctx context.Context, b engine.Batch) error {
 			// of the objects not written yet.
 			for _, rest := range pieces[p:] {
 				for _, i := range rest.idx {
-					if !w.isFailed(i) {
-						w.fail(i, err)
-					}
+					w.fail(i, err)
 				}
 			}
 			break
@@ -234,158 +226,29 @@ func (s *Sink) Write(ctx context.Context, b engine.Batch) error {
 	return engine.NewBatchError(w.failed)
 }
 
-// batchWrite is the state of one Write.
-type batchWrite struct {
-	s      *Sink
-	recs   []engine.Record
-	fields []map[string]any // decoded records, when the sink needs them
-	failed []engine.RecordError
-	bad    map[int]bool
-	names  map[string]bool // object keys written by this Write
-}
-
-// group is the records of one partition path, or of one object.
-type group struct {
-	path string
-	idx  []int
-}
-
-func (w *batchWrite) fail(i int, err error) {
-	w.failed = append(w.failed, engine.RecordError{Index: i, Err: err})
-	if w.bad == nil {
-		w.bad = map[int]bool{}
-	}
-	w.bad[i] = true
-}
-
-func (w *batchWrite) isFailed(i int) bool { return w.bad[i] }
-
-// route renders each record's path and groups the records by it, in the
-// order paths first appear.
-func (w *batchWrite) route() []*group {
+// writePiece writes piece pc as one object. An error it returns is the
+// storage's, or the context's. done reports whether the records are in an
+// object, new or found.
+func (w *batchWrite) writePiece(ctx context.Context, b *blob.Bucket, pc *piece) (done bool, err error) {
 	s := w.s
-	var groups []*group
-	byPath := map[string]*group{}
-	var buf []byte
-	scratch := map[string]any{}
-	for i := range w.recs {
-		rec := &w.recs[i]
-		path := s.path
-		if s.pathT != nil {
-			// Only the fields the path reads, not kept in the record: the
-			// rows are decoded one at a time later, so that a large batch
-			// is never held decoded.
-			f, err := rec.ViewInto(s.pathFields, scratch)
-			if err != nil {
-				w.fail(i, engine.Permanent(err))
-				continue
-			}
-			buf, err = s.pathT.AppendRender(buf[:0], f)
-			if err != nil {
-				w.fail(i, engine.Permanent(fmt.Errorf("path: %w", err)))
-				continue
-			}
-			g, ok := byPath[string(buf)]
-			if !ok {
-				p := string(buf)
-				if err := checkPath(p); err != nil {
-					w.fail(i, engine.Permanent(err))
-					continue
-				}
-				g = &group{path: p}
-				byPath[p] = g
-				groups = append(groups, g)
-			}
-			g.idx = append(g.idx, i)
-			continue
-		}
-		if len(groups) == 0 {
-			groups = append(groups, &group{path: path})
-		}
-		groups[0].idx = append(groups[0].idx, i)
-	}
-	return groups
-}
-
-// roll cuts the records of one partition into the pieces that become
-// objects, by the roll limits, measured on the records as read so that
-// the cut is the same on every replay.
-func (w *batchWrite) roll(idx []int) [][]int {
-	r := w.s.cfg.Roll
-	if r.Bytes <= 0 && r.Records <= 0 && r.Age <= 0 {
-		return [][]int{idx}
-	}
-	var out [][]int
-	start, size := 0, int64(0)
-	var first time.Time
-	for k, i := range idx {
-		rec := &w.recs[i]
-		n := int64(len(rec.Value) + len(rec.Key))
-		if k > start {
-			age := rec.Time.Sub(first)
-			if (r.Records > 0 && k-start >= r.Records) ||
-				(r.Bytes > 0 && size+n > int64(r.Bytes)) ||
-				(r.Age > 0 && (age >= r.Age || age <= -r.Age)) {
-				out = append(out, idx[start:k:k])
-				start, size = k, 0
-			}
-		}
-		if k == start {
-			first = rec.Time
-		}
-		size += n
-	}
-	return append(out, idx[start:])
-}
-
-// writePiece writes the records idx of partition path as one object. It
-// fails the records that do not fit permanently; an error it returns is
-// the storage's. done reports whether the records are in an object, new or
-// found.
-func (w *batchWrite) writePiece(ctx context.Context, b *blob.Bucket, path string, idx []int) (done bool, err error) {
-	s := w.s
-	var root *colType
-	var lines [][]byte
-	switch s.cfg.Format {
-	case FormatParquet:
-		root, idx = w.checkRows(idx)
-	default:
-		lines, idx = w.checkLines(idx)
-	}
-	if len(idx) == 0 {
-		return false, nil
-	}
-	recs := make([]*engine.Record, len(idx))
-	for k, i := range idx {
+	recs := make([]*engine.Record, len(pc.idx))
+	for k, i := range pc.idx {
 		recs[k] = &w.recs[i]
 	}
-	sum := hex.EncodeToString(contentHash(recs, func(k int) []byte {
-		if lines != nil {
-			return lines[k]
-		}
-		v, err := recs[k].Bytes()
-		if err != nil {
-			return recs[k].Value
-		}
-		return v
-	}))
 	opts := s.opts
-	opts.metadata = objectMetadata(recs, sum)
+	opts.metadata = objectMetadata(recs, pc.sum)
 	write := func(key string, conditional bool) (int64, error) {
 		opts := opts
 		opts.ifNotExist = conditional
-		o, err := createObject(ctx, b, key, root, opts)
+		o, err := createObject(ctx, b, key, pc.root, opts)
 		if err != nil {
 			return 0, err
 		}
-		for k, i := range idx {
-			if root != nil {
-				var f map[string]any
-				if f, err = w.row(i); err == nil {
-					err = o.addRow(f)
-				}
+		for k, i := range pc.idx {
+			if pc.root != nil {
+				err = w.addRow(o, pc.root, i)
 			} else {
-				err = o.addLine(lines[k])
+				err = o.addLine(pc.lines[k])
 			}
 			if err != nil {
 				o.abort()
@@ -394,7 +257,7 @@ func (w *batchWrite) writePiece(ctx context.Context, b *blob.Bucket, path string
 		}
 		return o.commit()
 	}
-	key, n, written, err := w.publish(ctx, b, path+objectName(recs), sum, write)
+	key, n, written, err := w.publish(ctx, b, pc.path+objectName(recs), pc.sum, write)
 	if err != nil {
 		return false, err
 	}
@@ -407,7 +270,7 @@ func (w *batchWrite) writePiece(ctx context.Context, b *blob.Bucket, path string
 		if !written {
 			msg = "object already written"
 		}
-		s.log.Debug(msg, engine.AttrObject, key, engine.AttrRecords, len(idx), engine.AttrBytes, n)
+		s.log.Debug(msg, engine.AttrObject, key, engine.AttrRecords, len(pc.idx), engine.AttrBytes, n)
 	}
 	return true, nil
 }
@@ -543,109 +406,6 @@ func existing(ctx context.Context, b *blob.Bucket, key, sum string) (objectState
 		return stateSame, nil
 	}
 	return stateOther, nil
-}
-
-// keepRows is the most records of one object whose decoded fields a write
-// keeps between its passes over them (schema, check, rows). The records of
-// a larger object are decoded again on each pass, so that a large batch is
-// never held decoded all at once: a decoded record takes several times the
-// memory of its encoded form.
-const keepRows = 4096
-
-// row returns the fields of record i, kept by checkRows or decoded again.
-func (w *batchWrite) row(i int) (map[string]any, error) {
-	if w.fields != nil && w.fields[i] != nil {
-		return w.fields[i], nil
-	}
-	return w.recs[i].DecodeFields()
-}
-
-// checkRows returns the schema of the object holding records idx, declared
-// or inferred from them, and the records that fit it; the others fail
-// permanently.
-func (w *batchWrite) checkRows(idx []int) (*colType, []int) {
-	root := w.s.declared
-	inferred := root == nil
-	keep := len(idx) <= keepRows
-	if keep && w.fields == nil {
-		w.fields = make([]map[string]any, len(w.recs))
-	}
-	var in *inferrer
-	if inferred {
-		in = newInferrer()
-	}
-	live := idx
-	if inferred || keep {
-		live = idx[:0:0]
-		for _, i := range idx {
-			f, err := w.recs[i].DecodeFields()
-			if err != nil {
-				w.fail(i, engine.Permanent(err))
-				continue
-			}
-			if keep {
-				w.fields[i] = f
-			}
-			if inferred {
-				in.observe(f)
-			}
-			live = append(live, i)
-		}
-	}
-	if inferred {
-		root = in.schema()
-		if len(root.fields) == 0 {
-			for _, i := range live {
-				w.fail(i, engine.Permanent(ErrNoColumns))
-			}
-			return nil, nil
-		}
-	}
-	ok := idx[:0:0]
-	for _, i := range live {
-		f, err := w.row(i)
-		if err == nil {
-			err = checkRow(root, f)
-			if err != nil && inferred {
-				err = fmt.Errorf("%w (column types are inferred from the first value of each field in the object's records)", err)
-			}
-			if err != nil {
-				err = fmt.Errorf("parquet: %w", err)
-			}
-		}
-		if err != nil {
-			w.fail(i, engine.Permanent(err))
-			continue
-		}
-		ok = append(ok, i)
-	}
-	return root, ok
-}
-
-// checkLines returns the encoded values of records idx, and the records
-// that have one; the others fail permanently. A value holding a newline
-// is compacted if it is JSON, and fails otherwise.
-func (w *batchWrite) checkLines(idx []int) ([][]byte, []int) {
-	lines := make([][]byte, 0, len(idx))
-	ok := idx[:0:0]
-	for _, i := range idx {
-		v, err := w.recs[i].Bytes()
-		if err != nil {
-			w.fail(i, engine.Permanent(err))
-			continue
-		}
-		if bytes.IndexByte(v, '\n') >= 0 {
-			var c bytes.Buffer
-			if err := json.Compact(&c, v); err != nil {
-				w.fail(i, engine.Permanent(errors.New("jsonl: the value holds a newline and is not JSON that can be put on one line")))
-				continue
-			}
-			v = c.Bytes()
-		}
-		lines = append(lines, v)
-		ok = append(ok, i)
-	}
-	return lines, ok
 }
 
 // objectMetadata describes an object: the hash of its contents, which

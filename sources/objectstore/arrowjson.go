@@ -15,11 +15,12 @@ import (
 // appendRow appends row i of rec as a JSON object, columns in schema order.
 func appendRow(dst []byte, rec arrow.RecordBatch, i int) []byte {
 	dst = append(dst, '{')
-	for c, f := range rec.Schema().Fields() {
+	sc := rec.Schema()
+	for c := range sc.NumFields() {
 		if c > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, f.Name)
+		dst = appendString(dst, sc.Field(c).Name)
 		dst = append(dst, ':')
 		dst = appendValue(dst, rec.Column(c), i)
 	}
@@ -67,23 +68,23 @@ func appendValue(dst []byte, arr arrow.Array, i int) []byte {
 	case *array.FixedSizeBinary:
 		return appendBytes(dst, a.Value(i))
 	case *array.Timestamp:
-		toTime, err := a.DataType().(*arrow.TimestampType).GetToTimeFunc()
-		if err != nil {
+		t := a.DataType().(*arrow.TimestampType)
+		if _, err := t.GetZone(); err != nil {
 			break
 		}
-		return appendString(dst, toTime(a.Value(i)).UTC().Format(time.RFC3339Nano))
+		return appendTime(dst, a.Value(i).ToTime(t.Unit), time.RFC3339Nano)
 	case *array.Date32:
-		return appendString(dst, a.Value(i).ToTime().Format(time.DateOnly))
+		return appendTime(dst, a.Value(i).ToTime(), time.DateOnly)
 	case *array.Date64:
-		return appendString(dst, a.Value(i).ToTime().Format(time.DateOnly))
+		return appendTime(dst, a.Value(i).ToTime(), time.DateOnly)
 	case *array.Struct:
 		st := a.DataType().(*arrow.StructType)
 		dst = append(dst, '{')
-		for f, field := range st.Fields() {
+		for f := range st.NumFields() {
 			if f > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, field.Name)
+			dst = appendString(dst, st.Field(f).Name)
 			dst = append(dst, ':')
 			dst = appendValue(dst, a.Field(f), i)
 		}
@@ -139,13 +140,29 @@ func appendBytes(dst, b []byte) []byte {
 	return append(dst, '"')
 }
 
-// appendString appends s as a JSON string.
+// appendTime appends t in UTC, formatted with layout, as a JSON string;
+// the layouts give no character that needs escaping.
+func appendTime(dst []byte, t time.Time, layout string) []byte {
+	dst = append(dst, '"')
+	dst = t.UTC().AppendFormat(dst, layout)
+	return append(dst, '"')
+}
+
+// appendString appends s as a JSON string: escaping quotes, backslashes,
+// control characters, U+2028 and U+2029, and writing each byte that is not
+// valid UTF-8 as \ufffd.
 func appendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
+	start := 0 // s[start:i] is to be appended as it is
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
 			switch {
 			case c == '"' || c == '\\':
 				dst = append(dst, '\\', c)
@@ -155,24 +172,28 @@ func appendString(dst []byte, s string) []byte {
 				dst = append(dst, '\\', 'r')
 			case c == '\t':
 				dst = append(dst, '\\', 't')
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			default:
-				dst = append(dst, c)
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			}
 			i++
+			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
 		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
 		default:
-			dst = append(dst, s[i:i+size]...)
+			i += size
+			continue
 		}
 		i += size
+		start = i
 	}
+	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }

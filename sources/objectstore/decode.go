@@ -285,12 +285,14 @@ func (d *csvDecoder) close() error { return closeAll(d.closers) }
 // parquetDecoder reads the rows of a Parquet file held in memory, a record
 // batch at a time; the offset is the 0-based row number in the file.
 type parquetDecoder struct {
-	pf   *file.Reader
-	rr   pqarrow.RecordReader
-	rec  arrow.RecordBatch
-	i    int // next row of rec
-	row  int64
-	done bool
+	pf    *file.Reader
+	rr    pqarrow.RecordReader
+	rec   arrow.RecordBatch
+	i     int // next row of rec
+	row   int64
+	done  bool
+	buf   []byte // the row being written
+	chunk []byte // rows handed out share it
 }
 
 func newParquetDecoder(ctx context.Context, data []byte, opts decodeOptions) (decoder, error) {
@@ -337,7 +339,16 @@ func (d *parquetDecoder) next() ([]byte, int64, error) {
 		}
 		d.rec, d.i = d.rr.RecordBatch(), 0
 	}
-	v := appendRow(make([]byte, 0, 128), d.rec, d.i)
+	// Rows are written into a scratch buffer, then copied into chunks of
+	// lineChunk bytes that the records share, rather than each allocated
+	// and grown on its own.
+	d.buf = appendRow(d.buf[:0], d.rec, d.i)
+	if len(d.buf) > cap(d.chunk)-len(d.chunk) {
+		d.chunk = make([]byte, 0, max(lineChunk, len(d.buf)))
+	}
+	start := len(d.chunk)
+	d.chunk = append(d.chunk, d.buf...)
+	v := d.chunk[start:len(d.chunk):len(d.chunk)]
 	n := d.row
 	d.i++
 	d.row++

@@ -72,7 +72,13 @@ func zstded(t *testing.T, data []byte) []byte {
 
 // parquetFile returns n rows {id, name, ts, device{os}, tags[]} in row
 // groups of 3, and the JSON the source makes of each.
-func parquetFile(t *testing.T, n int) ([]byte, []string) {
+func parquetFile(t testing.TB, n int) ([]byte, []string) {
+	t.Helper()
+	return parquetFileGroups(t, n, 3)
+}
+
+// parquetFileGroups is parquetFile with row groups of groupRows.
+func parquetFileGroups(t testing.TB, n, groupRows int) ([]byte, []string) {
 	t.Helper()
 	sc := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
@@ -111,7 +117,7 @@ func parquetFile(t *testing.T, n int) ([]byte, []string) {
 	rec := rb.NewRecordBatch()
 	defer rec.Release()
 	var buf bytes.Buffer
-	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(3))
+	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(int64(groupRows)))
 	fw, err := pqarrow.NewFileWriter(sc, &buf, props, pqarrow.DefaultWriterProps())
 	if err != nil {
 		t.Fatal(err)
