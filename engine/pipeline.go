@@ -49,8 +49,8 @@ type Scaling struct {
 type RuntimeConfig struct {
 	MaxInFlight      int           `yaml:"max_in_flight" doc:"Most source batches read but not yet acknowledged; reading pauses at this bound (back-pressure)."`
 	MaxInFlightBytes spec.ByteSize `yaml:"max_in_flight_bytes" doc:"Most bytes of keys and values of the source batches read but not yet acknowledged; reading pauses at this bound as at max_in_flight, and goes over it by one batch at most. Memory follows it: a few times this much while records are decoded. 0: no bound but max_in_flight."`
-	ShutdownGrace time.Duration `yaml:"shutdown_grace" doc:"After SIGINT/SIGTERM, how long in-flight batches may take to settle before the pipeline stops anyway (they are then not acknowledged and are read again next time)."`
-	QueueSize     int           `yaml:"queue_size" doc:"Capacity, in batches, of each queue between stages."`
+	ShutdownGrace    time.Duration `yaml:"shutdown_grace" doc:"After SIGINT/SIGTERM, how long in-flight batches may take to settle before the pipeline stops anyway (they are then not acknowledged and are read again next time)."`
+	QueueSize        int           `yaml:"queue_size" doc:"Capacity, in batches, of each queue between stages."`
 }
 
 // SinkOptions are the keys every sink accepts beside its component key.

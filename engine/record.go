@@ -280,6 +280,39 @@ func (r *Record) SetValue(l *field.Layout, i int, v field.Value) {
 	}
 }
 
+// Overlay returns the top-level fields a transform set on the record with
+// SetValue, as the record model has them (a time stays a time), in a new
+// map; nil when it set none. For a decoded record it is the whole decoded
+// object. A sink that reads the record's encoded bytes (Bytes, which has
+// every change) lays these over what it reads, to keep the types the
+// transforms gave. ok is false when the record is decoded to something
+// other than an object. Overlay reads nothing from Value.
+func (r *Record) Overlay() (fields map[string]any, ok bool) {
+	if r.decoded {
+		m, ok := r.data.(map[string]any)
+		return m, ok
+	}
+	for i, name := range r.layoutNames() {
+		if r.changed&(1<<i) == 0 || !r.vals[i].Exists() {
+			continue
+		}
+		if fields == nil {
+			fields = make(map[string]any, 4)
+		}
+		fields[name] = r.vals[i].Any()
+	}
+	return fields, true
+}
+
+// layoutNames returns the names of the record's picked fields, nil when it
+// has none.
+func (r *Record) layoutNames() []string {
+	if r.layout == nil {
+		return nil
+	}
+	return r.layout.Names()
+}
+
 // View returns the record's top-level fields named in keys in a new map,
 // read with Values; nil keys means every field, as Fields. The map is a
 // copy, except with nil keys: changing it does not change the record.

@@ -15,8 +15,8 @@ import (
 	"github.com/sluicehq/sluice/engine/codec"
 	"github.com/sluicehq/sluice/engine/enginetest"
 	"github.com/sluicehq/sluice/engine/expr"
-	"github.com/sluicehq/sluice/engine/spec"
 	"github.com/sluicehq/sluice/engine/run"
+	"github.com/sluicehq/sluice/engine/spec"
 )
 
 func values(n int) [][]byte {

@@ -6,7 +6,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/codec"
+	"github.com/sluicehq/sluice/engine/field"
 	"github.com/sluicehq/sluice/engine/spec"
 )
 
@@ -270,4 +273,23 @@ func parquetSchemaText(t testing.TB, data []byte) string {
 	var b strings.Builder
 	schema.PrintSchema(pf.MetaData().Schema.Root(), &b, 2)
 	return b.String()
+}
+
+// setFields changes r as the set transform does, with Record.Values and
+// SetValue: set's fields get their values, del's are removed.
+func setFields(r *engine.Record, set map[string]any, del ...string) error {
+	names := slices.Collect(maps.Keys(set))
+	l, _, err := r.Values(field.NewLayout(append(names, del...)...))
+	if err != nil {
+		return err
+	}
+	for name, v := range set {
+		i, _ := l.Index(name)
+		r.SetValue(l, i, field.FromAny(v))
+	}
+	for _, name := range del {
+		i, _ := l.Index(name)
+		r.SetValue(l, i, field.Missing())
+	}
+	return nil
 }

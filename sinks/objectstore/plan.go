@@ -38,7 +38,6 @@ type batchWrite struct {
 	root     *colType         // the declared schema, for this Write; nil: inferred
 	decoded  []bool           // records read through their codec's decode rather than a tree; nil: none
 	overlays []map[string]any // per record, the fields it holds as Go values; nil: none
-	probe    map[string]any   // scratch of Record.ViewInto
 	env      map[string]any   // the fields a path template reads
 	pathKey  []byte           // the path fields of the record routed last
 	lastKey  []byte           // those of the record before, and its group
@@ -342,20 +341,13 @@ func (w *batchWrite) decode(i int) (map[string]any, error) {
 func (w *batchWrite) isDecoded(i int) bool { return w.decoded != nil && w.decoded[i] }
 
 // overlayOf returns the top-level fields record i holds as Go values, in
-// place of what its bytes say: those a transform read or set (and which it
-// may have set to types JSON does not give back, such as a time), or all
-// of them when the record is decoded. ok is false when the record must be
-// decoded instead.
-//
-// It asks Record.ViewInto for no field: a record holding fields returns
-// them, one that holds none returns the scratch map, empty, after checking
-// that its value is an object, which costs a scan of the value.
+// place of what its bytes say: those a transform set (and which it may have
+// set to types JSON does not give back, such as a time), or all of them
+// when the record is decoded (Record.Overlay). ok is false when the record
+// must be decoded instead.
 func (w *batchWrite) overlayOf(i int) (map[string]any, bool) {
-	if w.probe == nil {
-		w.probe = map[string]any{}
-	}
-	ov, err := w.recs[i].ViewInto(noFields, w.probe)
-	if err != nil {
+	ov, ok := w.recs[i].Overlay()
+	if !ok {
 		return nil, false
 	}
 	if len(ov) == 0 {
@@ -367,8 +359,6 @@ func (w *batchWrite) overlayOf(i int) (map[string]any, bool) {
 	w.overlays[i] = ov
 	return ov, true
 }
-
-var noFields = []string{}
 
 func isJSON(c codec.Codec) bool { return c != nil && c.Name() == "json" }
 

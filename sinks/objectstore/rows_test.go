@@ -80,15 +80,10 @@ func TestChangedRecords(t *testing.T) {
 	recs := make([]engine.Record, 3)
 	for i := range recs {
 		recs[i] = rec(`{"n":`+string(rune('0'+i))+`,"ts":"2024-05-01T12:30:00Z","drop":true}`, "s", int64(i))
-		f, err := recs[i].View([]string{"day", "at", "n", "drop"})
-		if err != nil {
+		set := map[string]any{"day": "2024-05-01", "at": at.Add(time.Duration(i) * time.Second), "n": int64(i) * 10}
+		if err := setFields(&recs[i], set, "drop"); err != nil {
 			t.Fatal(err)
 		}
-		f["day"] = "2024-05-01"
-		f["at"] = at.Add(time.Duration(i) * time.Second)
-		f["n"] = f["n"].(int64) * 10
-		delete(f, "drop")
-		recs[i].MarkChanged()
 	}
 	if err := s.Write(t.Context(), engine.Batch{Records: recs}); err != nil {
 		t.Fatal(err)
@@ -228,12 +223,7 @@ func FuzzTreeAgreesWithMaps(f *testing.F) {
 				recs[i] = rec(string(l), "s", int64(i))
 				if i%3 == 1 {
 					// As a set transform: a time, a string, a deleted field.
-					if f, err := recs[i].View([]string{"at", "k", "a"}); err == nil {
-						f["at"] = time.UnixMilli(int64(i) * 1000).UTC()
-						f["k"] = "set"
-						delete(f, "a")
-						recs[i].MarkChanged()
-					}
+					setFields(&recs[i], map[string]any{"at": time.UnixMilli(int64(i) * 1000).UTC(), "k": "set"}, "a")
 				}
 			}
 			return recs
