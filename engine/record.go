@@ -141,6 +141,12 @@ func (r *Record) DecodeFields() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return asObject(v)
+}
+
+// asObject returns v as an object, the error of a record whose value is
+// something else.
+func asObject(v any) (map[string]any, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, Permanent(fmt.Errorf("record value is %s, not an object", kindOf(v)))
@@ -167,9 +173,9 @@ func (r *Record) Values(want *field.Layout) (*field.Layout, []field.Value, error
 		u = r.layout.Union(want)
 	}
 	if r.decoded {
-		m, ok := r.data.(map[string]any)
-		if !ok {
-			return nil, nil, Permanent(fmt.Errorf("record value is %s, not an object", kindOf(r.data)))
+		m, err := asObject(r.data)
+		if err != nil {
+			return nil, nil, err
 		}
 		vals := make([]field.Value, u.Len())
 		for i, name := range u.Names() {
@@ -350,11 +356,7 @@ func (r *Record) Fields() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, Permanent(fmt.Errorf("record value is %s, not an object", kindOf(v)))
-	}
-	return m, nil
+	return asObject(v)
 }
 
 // SetData replaces the structured form of the record. Bytes encodes it
