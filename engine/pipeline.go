@@ -87,7 +87,7 @@ func defaultFile() File {
 	return File{
 		Codec:   "json",
 		Scaling: Scaling{MinWorkers: 1},
-		Runtime: RuntimeConfig{MaxInFlight: 64, MaxInFlightBytes: 16 << 20, ShutdownGrace: 30 * time.Second, QueueSize: 8},
+		Runtime: RuntimeConfig{MaxInFlight: 64, MaxInFlightBytes: 8 << 20, ShutdownGrace: 30 * time.Second, QueueSize: 8},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sluicehq/sluice/engine/codec"
 	"github.com/sluicehq/sluice/engine/field"
@@ -287,20 +288,31 @@ func (r *Record) SetValue(l *field.Layout, i int, v field.Value) {
 }
 
 // Overlay returns the top-level fields a transform set on the record with
-// SetValue, as the record model has them (a time stays a time), in a new
-// map; nil when it set none. For a decoded record it is the whole decoded
-// object. A sink that reads the record's encoded bytes (Bytes, which has
-// every change) lays these over what it reads, to keep the types the
-// transforms gave. ok is false when the record is decoded to something
-// other than an object. Overlay reads nothing from Value.
+// SetValue whose values an encoding may not give back as they are, in a
+// new map, nil when there are none: a time, a float, an object or an
+// array, as the record model has them. Strings of valid UTF-8, integers,
+// bools and null are left out, since every codec's bytes carry them
+// exactly. For a decoded record it is the whole decoded object. A sink that
+// reads the record's encoded bytes (Bytes, which has every change) lays
+// these over what it reads, to keep the types the transforms gave. ok is
+// false when the record is decoded to something other than an object.
+// Overlay reads nothing from Value.
 func (r *Record) Overlay() (fields map[string]any, ok bool) {
 	if r.decoded {
 		m, ok := r.data.(map[string]any)
 		return m, ok
 	}
 	for i, name := range r.layoutNames() {
-		if r.changed&(1<<i) == 0 || !r.vals[i].Exists() {
+		if r.changed&(1<<i) == 0 {
 			continue
+		}
+		switch v := r.vals[i]; v.Kind() {
+		case field.KindMissing, field.KindNull, field.KindBool, field.KindInt:
+			continue
+		case field.KindString:
+			if utf8.ValidString(v.Str()) {
+				continue
+			}
 		}
 		if fields == nil {
 			fields = make(map[string]any, 4)

@@ -217,3 +217,27 @@ func TestPickBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestOverlay checks that Overlay holds the fields set with values an
+// encoding may not give back, and nothing for a record nobody changed.
+func TestOverlay(t *testing.T) {
+	r := jsonRecord(t, viewEvent)
+	if ov, ok := r.Overlay(); !ok || ov != nil {
+		t.Errorf("Overlay of an unchanged record = %v, %v", ov, ok)
+	}
+	at := time.Date(2026, 11, 25, 1, 2, 3, 0, time.UTC)
+	set(t, &r, "region", field.String("EU-WEST"))
+	set(t, &r, "n", field.Int(7))
+	set(t, &r, "debug", field.Missing())
+	set(t, &r, "at", field.OfAny(at))
+	set(t, &r, "ratio", field.Float(3))
+	ov, ok := r.Overlay()
+	if !ok || !reflect.DeepEqual(ov, map[string]any{"at": at, "ratio": 3.0}) {
+		t.Errorf("Overlay = %#v, %v", ov, ok)
+	}
+	d := jsonRecord(t, viewEvent)
+	full, _ := d.Fields()
+	if ov, ok := d.Overlay(); !ok || len(ov) != len(full) {
+		t.Errorf("Overlay of a decoded record = %v, %v", ov, ok)
+	}
+}

@@ -7,8 +7,8 @@ import (
 )
 
 // HeapFloor is the least heap that SetGCDefaults lets the garbage
-// collector plan for (64 MiB).
-const HeapFloor = 64 << 20
+// collector plan for (32 MiB).
+const HeapFloor = 32 << 20
 
 // ballast holds the heap floor; see SetGCDefaults.
 var ballast []byte
