@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sluicehq/sluice/benchmarks/reference"
 	"github.com/sluicehq/sluice/engine/run"
@@ -32,6 +33,7 @@ type childJob struct {
 	Vars     map[string]string `json:"vars"`    // the ${BENCH_*} variables
 	Records  int64             `json:"records"` // records the run must read
 	Drain    bool              `json:"drain"`   // the source never ends: drain once Records are read
+	Live     bool              `json:"live"`    // produced while it runs: see live.go
 }
 
 // childResult is what a child measured.
@@ -44,6 +46,8 @@ type childResult struct {
 	PeakRSS int64    `json:"peak_rss_bytes,omitempty"`  // VmHWM of the process, where /proc has it
 	AckP50  *float64 `json:"ack_p50_seconds,omitempty"` // pipelines: sluice_ack_latency_seconds
 	AckP99  *float64 `json:"ack_p99_seconds,omitempty"`
+	E2EP50  *float64 `json:"e2e_p50_seconds,omitempty"` // live runs: sluice_end_to_end_latency_seconds
+	E2EP99  *float64 `json:"e2e_p99_seconds,omitempty"`
 	Error   string   `json:"error,omitempty"`
 }
 
@@ -53,9 +57,14 @@ func childMain(ctx context.Context, stdin io.Reader, stdout io.Writer) int {
 	run.SetGCDefaults() // as sluice does
 	var job childJob
 	var res childResult
-	err := json.NewDecoder(stdin).Decode(&job)
+	dec := json.NewDecoder(stdin)
+	err := dec.Decode(&job)
 	if err == nil {
-		res, err = runJob(ctx, job)
+		if job.Live {
+			res, err = measured(func() (childResult, error) { return runLive(ctx, job, dec, stdout) })
+		} else {
+			res, err = runJob(ctx, job)
+		}
 	}
 	if err != nil {
 		res.Error = err.Error()
@@ -68,12 +77,24 @@ func childMain(ctx context.Context, stdin io.Reader, stdout io.Writer) int {
 	return 0
 }
 
-// runJob runs one measurement in this process.
-func runJob(ctx context.Context, job childJob) (childResult, error) {
-	var res childResult
+// measured calls run and sets the allocations it made in its result.
+func measured(run func() (childResult, error)) (childResult, error) {
 	var m0, m1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
+	res, err := run()
+	runtime.ReadMemStats(&m1)
+	res.Mallocs = m1.Mallocs - m0.Mallocs
+	return res, err
+}
+
+// runJob runs one measurement in this process.
+func runJob(ctx context.Context, job childJob) (childResult, error) {
+	return measured(func() (childResult, error) { return runOne(ctx, job) })
+}
+
+func runOne(ctx context.Context, job childJob) (childResult, error) {
+	var res childResult
 	start := time.Now()
 	switch job.Kind {
 	case kindPipeline:
@@ -92,7 +113,7 @@ func runJob(ctx context.Context, job childJob) (childResult, error) {
 		if sum.DeadLettered > 0 {
 			return res, fmt.Errorf("%d records dead-lettered", sum.DeadLettered)
 		}
-		res.AckP50, res.AckP99 = ackLatency(reg)
+		res.AckP50, res.AckP99 = histogramQuantiles(reg, "sluice_ack_latency_seconds", "")
 	case kindHandwritten:
 		st, err := reference.Run(ctx, job.Vars["BENCH_FILE"], runtime.GOMAXPROCS(0))
 		if err != nil {
@@ -113,34 +134,51 @@ func runJob(ctx context.Context, job childJob) (childResult, error) {
 	default:
 		return res, fmt.Errorf("unknown kind %q", job.Kind)
 	}
-	runtime.ReadMemStats(&m1)
-	res.Mallocs = m1.Mallocs - m0.Mallocs
 	if res.Records != job.Records {
 		return res, fmt.Errorf("read %d records, want %d", res.Records, job.Records)
 	}
 	return res, nil
 }
 
-// ackLatency returns the median and 99th percentile of the pipeline's
-// sluice_ack_latency_seconds, in seconds, or nils when it has none.
-func ackLatency(reg *prometheus.Registry) (p50, p99 *float64) {
+// histogramQuantiles returns the median and 99th percentile, in seconds,
+// of the histogram name on reg (of component, if not ""), or nils when it
+// has none.
+func histogramQuantiles(reg *prometheus.Registry, name, component string) (p50, p99 *float64) {
 	mfs, err := reg.Gather()
 	if err != nil {
 		return nil, nil
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "sluice_ack_latency_seconds" || len(mf.GetMetric()) == 0 {
+		if mf.GetName() != name {
 			continue
 		}
-		h := mf.GetMetric()[0].GetHistogram()
-		if v, ok := histogramQuantile(0.5, h); ok {
-			p50 = &v
-		}
-		if v, ok := histogramQuantile(0.99, h); ok {
-			p99 = &v
+		for _, m := range mf.GetMetric() {
+			if component != "" && !hasLabel(m.GetLabel(), "component", component) {
+				continue
+			}
+			h := m.GetHistogram()
+			if h.GetSampleCount() == 0 {
+				continue
+			}
+			if v, ok := histogramQuantile(0.5, h); ok {
+				p50 = &v
+			}
+			if v, ok := histogramQuantile(0.99, h); ok {
+				p99 = &v
+			}
+			return p50, p99
 		}
 	}
-	return p50, p99
+	return nil, nil
+}
+
+func hasLabel(labels []*dto.LabelPair, name, value string) bool {
+	for _, l := range labels {
+		if l.GetName() == name {
+			return l.GetValue() == value
+		}
+	}
+	return false
 }
 
 // vmHWM returns the peak resident set size of this process in bytes, from

@@ -28,7 +28,7 @@ func TestHarnessSmoke(t *testing.T) {
 	const records = 5000
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	err := runHarness(t.Context(), []string{"-records", "5000", "-runs", "1", "-out", out}, &stdout, &stderr)
+	err := runHarness(t.Context(), []string{"-records", "5000", "-runs", "1", "-live-rate", "5000", "-live-seconds", "1", "-out", out}, &stdout, &stderr)
 	t.Logf("table:\n%s", stdout.String())
 	if err != nil {
 		t.Fatalf("harness: %v\n%s", err, stderr.String())
@@ -61,6 +61,14 @@ func TestHarnessSmoke(t *testing.T) {
 			}
 			if s.kind == kindPipeline && (m.AckP50Ms == nil || m.AckP99Ms == nil || *m.AckP99Ms < *m.AckP50Ms) {
 				t.Errorf("%s: ack latency p50 %v p99 %v", s.name, m.AckP50Ms, m.AckP99Ms)
+			}
+			// Event time to durable, only where events are produced live:
+			// more than nothing, less than the run.
+			live := s.input == inputLive
+			if e2e := m.E2EP50Ms != nil && m.E2EP99Ms != nil; e2e != live {
+				t.Errorf("%s: end-to-end latency p50 %v p99 %v", s.name, m.E2EP50Ms, m.E2EP99Ms)
+			} else if live && (*m.E2EP50Ms <= 0 || *m.E2EP99Ms < *m.E2EP50Ms || *m.E2EP99Ms > 60e3) {
+				t.Errorf("%s: end-to-end latency p50 %v p99 %v ms", s.name, *m.E2EP50Ms, *m.E2EP99Ms)
 			}
 			if !strings.Contains(stdout.String(), s.label()) {
 				t.Errorf("%s: not in the table", s.name)

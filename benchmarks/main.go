@@ -23,6 +23,8 @@ const (
 	defaultRecords      = 1_000_000
 	defaultKafkaRecords = 1_000_000
 	defaultRuns         = 3
+	defaultLiveRate     = 50_000
+	defaultLiveSeconds  = 10
 )
 
 func main() {
@@ -43,6 +45,8 @@ func main() {
 // harness is one invocation of the benchmark harness.
 type harness struct {
 	records, kafkaRecords int64
+	liveRate              int64
+	liveSeconds           float64
 	runs                  int
 	out, compare          string
 	timeout               time.Duration
@@ -93,6 +97,8 @@ func parseFlags(args []string, stderr io.Writer) (*harness, error) {
 	fs.StringVar(&names, "scenarios", "all", "comma-separated scenario names or letters (a-f); a scenario's reference point is added with it")
 	fs.Int64Var(&h.records, "records", defaultRecords, "records each file, Parquet and generate scenario reads")
 	fs.Int64Var(&h.kafkaRecords, "kafka-records", 0, fmt.Sprintf("records in the Kafka topic (default: -records if set, else %d)", defaultKafkaRecords))
+	fs.Int64Var(&h.liveRate, "live-rate", defaultLiveRate, "events a second the live scenario produces")
+	fs.Float64Var(&h.liveSeconds, "live-seconds", defaultLiveSeconds, "seconds the live scenario produces for")
 	fs.IntVar(&h.runs, "runs", defaultRuns, "runs of each scenario; the table shows medians")
 	fs.StringVar(&h.out, "out", "", "directory of the JSON and PNG results (default benchmarks/out of this module)")
 	fs.StringVar(&h.compare, "compare", "", "a JSON result of an earlier run to compare records/s with")
@@ -126,8 +132,8 @@ func parseFlags(args []string, stderr io.Writer) (*harness, error) {
 			h.kafkaRecords = h.records
 		}
 	}
-	if h.records < 1 || h.kafkaRecords < 1 || h.runs < 1 {
-		return nil, errors.New("-records, -kafka-records and -runs must be at least 1")
+	if h.records < 1 || h.kafkaRecords < 1 || h.runs < 1 || h.liveRate < 1 || h.liveSeconds <= 0 {
+		return nil, errors.New("-records, -kafka-records, -runs, -live-rate and -live-seconds must be positive")
 	}
 	sel, err := selectScenarios(names)
 	if err != nil {
@@ -192,7 +198,7 @@ func (h *harness) run(ctx context.Context) (*report, error) {
 	}
 	useS3Credentials()
 	rep := &report{Date: time.Now().UTC().Truncate(time.Second), Machine: thisMachine(moduleRoot()),
-		Settings: settings{Records: h.records, KafkaRecords: h.kafkaRecords, Runs: h.runs}}
+		Settings: settings{Records: h.records, KafkaRecords: h.kafkaRecords, Runs: h.runs, LiveRate: h.liveRate, LiveSeconds: h.liveSeconds}}
 	var compareTo *report
 	if h.compare != "" {
 		var err error
@@ -205,6 +211,7 @@ func (h *harness) run(ctx context.Context) (*report, error) {
 		return nil, err
 	}
 	f := newFixture(dir, h.records, h.kafkaRecords, rep.Date.Format("20060102t150405"))
+	f.liveRate, f.liveRecords = h.liveRate, int64(float64(h.liveRate)*h.liveSeconds)
 	defer func() {
 		if err := f.tearDown(); err != nil {
 			h.logf("cleaning up: %v", err)
@@ -297,6 +304,9 @@ func inputName(in inputKind, f *fixture) string {
 // measure runs scenario s once in a child process, with the set-up and
 // clean-up of the run around it in this one.
 func (h *harness) measure(ctx context.Context, f *fixture, s *scenario) (metrics, error) {
+	if s.input == inputLive {
+		return h.measureLive(ctx, f, s)
+	}
 	vars, cleanup, err := s.prepare(ctx, f, f.nextID())
 	if err != nil {
 		return metrics{}, fmt.Errorf("set-up: %w", err)
@@ -320,9 +330,14 @@ func (h *harness) measure(ctx context.Context, f *fixture, s *scenario) (metrics
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	cmd.WaitDelay = 10 * time.Second
 	runErr := cmd.Run()
+	return h.childMetrics(ctx, cmd, stdout.String(), runErr, stderr)
+}
 
+// childMetrics reads the result a child printed last on stdout, and its
+// resource usage, once it has exited.
+func (h *harness) childMetrics(ctx context.Context, cmd *exec.Cmd, stdout string, runErr error, stderr *tailBuffer) (metrics, error) {
 	var res childResult
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	jsonErr := json.Unmarshal([]byte(lines[len(lines)-1]), &res)
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:

@@ -50,13 +50,20 @@ func loadPipeline(name string, vars map[string]string, reg *prometheus.Registry)
 	})
 }
 
+// newRunner builds scenario name's pipeline with its metrics on a fresh
+// registry, which it returns.
+func newRunner(name string, vars map[string]string) (*engine.Pipeline, *prometheus.Registry, error) {
+	reg := prometheus.NewRegistry()
+	p, err := loadPipeline(name, vars, reg)
+	return p, reg, err
+}
+
 // runPipeline runs scenario name's pipeline once in this process, with
 // its metrics on a fresh registry, which it returns. A bounded source runs
 // to its end; with drainAt > 0 (a Kafka source, which never ends), the
 // pipeline is drained once it has read drainAt records.
 func runPipeline(ctx context.Context, name string, vars map[string]string, drainAt int64) (run.Summary, *prometheus.Registry, error) {
-	reg := prometheus.NewRegistry()
-	p, err := loadPipeline(name, vars, reg)
+	p, reg, err := newRunner(name, vars)
 	if err != nil {
 		return run.Summary{}, nil, err
 	}

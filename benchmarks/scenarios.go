@@ -25,6 +25,7 @@ const (
 	inputFile                      // the JSONL object of the benchmark events
 	inputParquet                   // Parquet objects of the same events
 	inputKafka                     // a topic filled with the benchmark events
+	inputLive                      // an empty topic per run, produced into while it runs (live.go)
 )
 
 // childKind is what a measuring child process runs.
@@ -79,6 +80,8 @@ var scenarios = []*scenario{
 		kind: kindPipeline, input: inputGenerate, prepare: prepareGenerate},
 	{name: "kafka-drop", title: "Kafka → drop (no transform)",
 		kind: kindPipeline, input: inputKafka, needs: []string{envKafka}, prepare: prepareKafka},
+	{name: "kafka-live-latency", title: "Kafka at a steady rate → filter → set → drop: event time to durable",
+		kind: kindPipeline, input: inputLive, needs: []string{envKafka}, prepare: prepareLive},
 	{name: "reference-handwritten", title: "hand-written Go program doing (a)",
 		kind: kindHandwritten, input: inputFile, refFor: "jsonl-filter-set-drop", prepare: prepareHandwritten},
 	{name: "reference-sarama", title: "raw sarama consumer group, no processing",
@@ -120,6 +123,8 @@ type fixture struct {
 	dir          string // scratch directory, removed by tearDown
 	records      int64  // events of the file, Parquet and generate inputs
 	kafkaRecords int64  // events in the Kafka topic
+	liveRate     int64  // events a second of a live run
+	liveRecords  int64  // events a live run measures
 
 	jsonl      string // path of the one JSONL object: DIR/lake/jsonl/events.jsonl
 	jsonlBytes int64
@@ -211,8 +216,11 @@ func (f *fixture) tearDown() error {
 
 // recordsOf returns how many records a run of s reads.
 func (f *fixture) recordsOf(s *scenario) int64 {
-	if s.input == inputKafka {
+	switch s.input {
+	case inputKafka:
 		return f.kafkaRecords
+	case inputLive:
+		return f.liveRecords
 	}
 	return f.records
 }
