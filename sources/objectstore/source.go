@@ -1,7 +1,6 @@
 package objectstore
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +20,8 @@ import (
 	"gocloud.dev/gcerrors"
 
 	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/engine/codec"
+	"github.com/sluicehq/sluice/engine/field"
 	"github.com/sluicehq/sluice/engine/checkpoint"
 	"github.com/sluicehq/sluice/internal/bucket"
 )
@@ -88,6 +89,10 @@ type Source struct {
 	env      engine.Env
 	timeRE   *regexp.Regexp
 	from, to time.Time
+	// timePath is time_field split at its dots; timeLayout the layout of
+	// its first part, which records' JSON is picked for.
+	timePath   []string
+	timeLayout *field.Layout
 	shardI   uint64
 	shardN   uint64
 	stateKey string
@@ -110,6 +115,7 @@ type Source struct {
 	cur       decoder
 	curState  *objState
 	held      *pending
+	timeKeys  codec.KeyCache // of the time field's picks
 	recLimit  limiter
 	byteLimit limiter
 
@@ -142,6 +148,10 @@ func New(c Config, env engine.Env) (*Source, error) {
 	s := &Source{cfg: c, env: env, done: map[string]bool{}, offsets: map[string]int64{}}
 	if c.TimeKeyPattern != "" {
 		s.timeRE, _ = compileTimeKey(c.TimeKeyPattern)
+	}
+	if c.TimeField != "" {
+		s.timePath = strings.Split(c.TimeField, ".")
+		s.timeLayout = field.NewLayout(s.timePath[0])
 	}
 	if c.From != "" {
 		s.from, _ = time.Parse(time.RFC3339Nano, c.From)
@@ -586,38 +596,40 @@ func (s *Source) closeCur() {
 
 // recordTime returns the time in the record's time_field, else mod.
 func (s *Source) recordTime(v []byte, mod time.Time) time.Time {
-	if s.cfg.TimeField == "" {
+	if s.timeLayout == nil {
 		return mod
 	}
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(v))
-	dec.UseNumber()
-	if dec.Decode(&m) != nil {
+	// Only the field is read from the record's JSON, not all of it.
+	var vals [1]field.Value
+	if jsonPicker.PickValues(v, s.timeLayout, 1, vals[:], &s.timeKeys) != nil {
 		return mod
 	}
-	var cur any = m
-	for part := range strings.SplitSeq(s.cfg.TimeField, ".") {
-		obj, ok := cur.(map[string]any)
+	cur := vals[0]
+	for _, part := range s.timePath[1:] {
+		obj, ok := cur.AnyValue().(map[string]any)
 		if !ok {
 			return mod
 		}
-		cur = obj[part]
+		cur = field.FromAny(obj[part])
 	}
-	switch t := cur.(type) {
-	case string:
-		if ts, err := time.Parse(time.RFC3339Nano, t); err == nil {
+	switch cur.Kind() {
+	case field.KindString:
+		if ts, err := time.Parse(time.RFC3339Nano, cur.Str()); err == nil {
 			return ts
 		}
-	case json.Number:
-		if ms, err := t.Int64(); err == nil {
-			return time.UnixMilli(ms).UTC()
-		}
-		if f, err := t.Float64(); err == nil {
-			return time.UnixMicro(int64(f * 1000)).UTC()
-		}
+	case field.KindInt:
+		return time.UnixMilli(cur.Int()).UTC()
+	case field.KindFloat:
+		return time.UnixMicro(int64(cur.Float() * 1000)).UTC()
 	}
 	return mod
 }
+
+// jsonPicker picks the time field from records.
+var jsonPicker = func() codec.Picker {
+	c, _ := codec.Lookup("json")
+	return c.(codec.Picker)
+}()
 
 // saver saves the state every checkpoint_interval until Close.
 func (s *Source) saver() {

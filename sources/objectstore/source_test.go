@@ -93,15 +93,19 @@ func TestParquetResumeMidRowGroup(t *testing.T) {
 
 func TestTimeField(t *testing.T) {
 	u, b := testBucket(t)
-	put(t, b, "a.jsonl", []byte(`{"m":{"ts":"2026-01-02T03:04:05Z"}}`+"\n"+`{"m":{"ts":1700000000000}}`+"\n"+`{"m":1}`+"\n"))
+	put(t, b, "a.jsonl", []byte(`{"m":{"ts":"2026-01-02T03:04:05Z"}}`+"\n"+`{"m":{"ts":1700000000000}}`+"\n"+`{"m":1}`+"\n"+
+		`{"x":"\u00e9","m":{"ts":1700000000000.5}}`+"\n"+`{"m":{"ts":"not a time"}}`+"\n"+`not json`+"\n"))
 	c := config(u)
 	c.TimeField = "m.ts"
 	got := readAll(t, c, engine.TestEnv())
-	if !got[0].Time.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) || !got[1].Time.Equal(time.UnixMilli(1700000000000)) {
-		t.Fatalf("times %v %v", got[0].Time, got[1].Time)
+	if !got[0].Time.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) || !got[1].Time.Equal(time.UnixMilli(1700000000000)) ||
+		!got[3].Time.Equal(time.UnixMicro(1700000000000500)) {
+		t.Fatalf("times %v %v %v", got[0].Time, got[1].Time, got[3].Time)
 	}
-	if got[2].Time.Year() < 2026 { // modification time
-		t.Fatalf("fallback time %v", got[2].Time)
+	for _, i := range []int{2, 4, 5} {
+		if got[i].Time.Year() < 2026 { // modification time
+			t.Fatalf("record %d: fallback time %v", i, got[i].Time)
+		}
 	}
 }
 
