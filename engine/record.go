@@ -223,8 +223,10 @@ func (r *Record) Values(want *field.Layout) (*field.Layout, []field.Value, error
 
 // PickBatch picks the fields of l from every record of b that has none
 // picked yet, as Values does, holding all their values in one allocation.
-// A record whose value does not pick is left alone: its error comes back
-// from the first Values or Fields called on it.
+// The records must share the codec of the first, as the records of a
+// source batch do in the runtime. A record whose value does not pick is
+// left alone: its error comes back from the first Values or Fields called
+// on it.
 func PickBatch(b Batch, l *field.Layout) {
 	c := codecOf(b)
 	p, ok := c.(codec.Picker)
@@ -240,7 +242,7 @@ func PickBatch(b Batch, l *field.Layout) {
 	var keys codec.KeyCache // records of a batch mostly have the same keys
 	for i := range b.Records {
 		r := &b.Records[i]
-		if r.layout != nil || r.decoded || r.codec != c {
+		if r.layout != nil || r.decoded {
 			continue
 		}
 		vals := arena[i*n : (i+1)*n : (i+1)*n]

@@ -65,9 +65,10 @@ func NewFilter(src string) (*Filter, error) {
 // Apply keeps the records of in for which the expression is true, in place.
 func (f *Filter) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 	out := in.Records[:0]
+	want := f.layout // then the layout records have, which holds it
 	for i := range in.Records {
 		rec := &in.Records[i]
-		keep, err := f.test(rec)
+		keep, err := f.test(rec, &want)
 		if err != nil {
 			rec.Err = engine.Permanent(fmt.Errorf("filter: %w", err))
 			keep = true // passed on to be dead-lettered
@@ -83,7 +84,10 @@ func (f *Filter) Apply(_ context.Context, in engine.Batch) (engine.Batch, error)
 	return engine.Batch{Records: out}, nil
 }
 
-func (f *Filter) test(rec *engine.Record) (bool, error) {
+// test evaluates the filter on rec. want is the layout to ask rec's
+// values in: the filter's own, then the one the record before had, which
+// holds it, so that records of the same layout cost no lookup.
+func (f *Filter) test(rec *engine.Record, want **field.Layout) (bool, error) {
 	if f.layout == nil {
 		fields, err := rec.Fields()
 		if err != nil {
@@ -91,10 +95,11 @@ func (f *Filter) test(rec *engine.Record) (bool, error) {
 		}
 		return f.prog.EvalBool(fields)
 	}
-	l, vals, err := rec.Values(f.layout)
+	l, vals, err := rec.Values(*want)
 	if err != nil {
 		return false, err
 	}
+	*want = l
 	return f.prog.EvalValuesBool(l, vals)
 }
 
@@ -154,13 +159,15 @@ func (s *Set) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 		return s.applyFields(in), nil
 	}
 	var arena field.Arena // the strings set on this batch
+	want := s.layout      // then the layout of the record before, which holds it
 	for i := range in.Records {
 		rec := &in.Records[i]
-		l, vals, err := rec.Values(s.layout)
+		l, vals, err := rec.Values(want)
 		if err != nil {
 			rec.Err = fmt.Errorf("set: %w", err)
 			continue
 		}
+		want = l
 		slots := s.targets.Get(l, s.slotsIn)
 		for k, st := range s.steps {
 			v, err := st.prog.EvalValues(l, vals, &arena)
