@@ -20,9 +20,9 @@ import (
 	"gocloud.dev/gcerrors"
 
 	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/engine/checkpoint"
 	"github.com/sluicehq/sluice/engine/codec"
 	"github.com/sluicehq/sluice/engine/field"
-	"github.com/sluicehq/sluice/engine/checkpoint"
 	"github.com/sluicehq/sluice/internal/bucket"
 )
 
@@ -93,9 +93,9 @@ type Source struct {
 	// its first part, which records' JSON is picked for.
 	timePath   []string
 	timeLayout *field.Layout
-	shardI   uint64
-	shardN   uint64
-	stateKey string
+	shardI     uint64
+	shardN     uint64
+	stateKey   string
 
 	resumeFrom map[string]int64 // set by ResumeFrom before Open
 
