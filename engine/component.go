@@ -100,7 +100,7 @@ type ProgressReporter interface {
 // FieldsUser is implemented by transforms that read and change only some
 // top-level fields of each record. When every transform of a pipeline is
 // one, the runtime picks all the fields they use from each record in one
-// pass (Record.View) before the first transform runs, instead of decoding
+// pass (PickBatch) before the first transform runs, instead of decoding
 // whole records or scanning them once per transform.
 type FieldsUser interface {
 	// UsedFields returns the names of the top-level fields the transform

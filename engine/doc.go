@@ -6,12 +6,14 @@
 // Pipeline.
 //
 // A Record decodes its value lazily. Code that reads a few fields asks for
-// them with Record.View, which picks just those fields out of a JSON value
-// in one pass instead of decoding all of it; transforms that say which
-// fields they use (FieldsUser) have them picked once for the whole
-// pipeline, and a record changed only through views is encoded again by
-// patching its value (codec.Patcher). Fields, Data and Bytes see every
-// change.
+// them with Record.Values and a field.Layout: they are picked out of a JSON
+// value in one pass, without decoding the rest, into typed field.Values
+// (strings share the value's bytes). The runtime picks, once per batch
+// (PickBatch), every field that the transforms (FieldsUser) and the sinks'
+// when use; compiled expressions read them by slot (expr.Program.EvalValues).
+// A transform changes a field with SetValue, and a record changed only that
+// way is encoded again by patching its value (codec.Patcher). Data, Fields
+// and Bytes see every change.
 //
 // The engine knows no connector: it imports no client SDK. Components import
 // engine, register themselves on a Registry explicitly (there are no init()

@@ -55,7 +55,7 @@ type Sink struct {
 	path       string         // the path, when it is not a template
 	pathT      *expr.Template // the path template, else nil
 	declared   *colType       // the declared Parquet schema; nil: inferred per object
-	pathFields []string       // the fields pathT reads, for Record.View; nil for all
+	pathFields []string       // the fields pathT reads, nil for all
 
 	objectsWritten prometheus.Counter
 	bytesWritten   prometheus.Counter

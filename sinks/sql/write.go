@@ -113,9 +113,9 @@ type tableRows struct {
 }
 
 // planColumns maps the records of b with the configured columns, a record
-// at a time: the fields a record does not hold yet are read into a map
-// that the next record reuses (Record.ViewInto), so that the plan keeps
-// the rows' values and nothing more.
+// at a time: the fields the columns use are read with Record.Values
+// (picked from the record's value if it does not hold them yet), so that
+// the plan keeps the rows' values and nothing more.
 func (s *Sink) planColumns(ctx context.Context, db *dbsql.DB, b engine.Batch) (*plan, error) {
 	n := len(b.Records)
 	p := &plan{failed: map[int]error{}}

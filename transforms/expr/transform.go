@@ -328,8 +328,8 @@ func (d *Drop) UsedFields() []string { return d.keys }
 // UsedFields implements engine.FieldsUser.
 func (r *Rename) UsedFields() []string { return r.keys }
 
-// viewKeys returns the top-level fields a transform passes to
-// engine.Record.View: the fields it changes and those its programs read,
+// viewKeys returns the top-level fields a transform asks a record for
+// (engine.Record.Values): the fields it changes and those its programs read,
 // sorted and never nil; or nil, meaning every field, when a program may read
 // fields it does not name.
 func viewKeys(changes []string, progs ...*lang.Program) []string {
