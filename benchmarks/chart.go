@@ -97,7 +97,7 @@ func barPanel(rs []*scenarioResult, names []string, title string, value, extent 
 	for i, r := range rs {
 		y := n - 1 - i
 		v := value(r)
-		if r.s.refFor != "" {
+		if len(r.s.refFor) > 0 {
 			refs[y] = v
 		} else {
 			sluice[y] = v

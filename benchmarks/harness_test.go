@@ -75,8 +75,8 @@ func TestHarnessSmoke(t *testing.T) {
 			}
 		}
 	}
-	if len(rep.Ratios) != 2 {
-		t.Errorf("ratios %+v, want 2", rep.Ratios)
+	if len(rep.Ratios) != 3 {
+		t.Errorf("ratios %+v, want 3", rep.Ratios)
 	}
 	if r := rep.result("reference-handwritten"); r != nil && r.Median != nil {
 		if a := rep.result("jsonl-filter-set-drop"); a.Median == nil || a.Median.Kept != r.Median.Kept {

@@ -178,7 +178,7 @@ func selectScenarios(list string) ([]*scenario, error) {
 	}
 	var out []*scenario
 	for _, s := range scenarios {
-		if want[s] || (s.refFor != "" && want[scenarioByName(s.refFor)]) {
+		if want[s] || slices.ContainsFunc(s.refFor, func(name string) bool { return want[scenarioByName(name)] }) {
 			out = append(out, s)
 		}
 	}

@@ -194,28 +194,30 @@ func median(vs []float64) float64 {
 func (rep *report) computeRatios() {
 	rep.Ratios = nil
 	for _, ref := range rep.Scenarios {
-		if ref.s == nil || ref.s.refFor == "" {
+		if ref.s == nil {
 			continue
 		}
-		sc := rep.result(ref.s.refFor)
-		if sc == nil {
-			continue
-		}
-		r := ratio{Scenario: sc.Name, Reference: ref.Name}
-		switch {
-		case sc.Status != statusOK:
-			r.Reason = sc.Name + " " + sc.Status
-		case ref.Status != statusOK:
-			r.Reason = ref.Name + " " + ref.Status
-		default:
-			if ref.Median.RecordsPerSec > 0 {
-				r.RecordsPerSec = sc.Median.RecordsPerSec / ref.Median.RecordsPerSec
+		for _, name := range ref.s.refFor {
+			sc := rep.result(name)
+			if sc == nil {
+				continue
 			}
-			if ref.Median.CPUPerMRecords > 0 {
-				r.CPUPerRecord = sc.Median.CPUPerMRecords / ref.Median.CPUPerMRecords
+			r := ratio{Scenario: sc.Name, Reference: ref.Name}
+			switch {
+			case sc.Status != statusOK:
+				r.Reason = sc.Name + " " + sc.Status
+			case ref.Status != statusOK:
+				r.Reason = ref.Name + " " + ref.Status
+			default:
+				if ref.Median.RecordsPerSec > 0 {
+					r.RecordsPerSec = sc.Median.RecordsPerSec / ref.Median.RecordsPerSec
+				}
+				if ref.Median.CPUPerMRecords > 0 {
+					r.CPUPerRecord = sc.Median.CPUPerMRecords / ref.Median.CPUPerMRecords
+				}
 			}
+			rep.Ratios = append(rep.Ratios, r)
 		}
-		rep.Ratios = append(rep.Ratios, r)
 	}
 }
 

@@ -53,7 +53,7 @@ type scenario struct {
 	kind   childKind
 	input  inputKind
 	needs  []string // environment variables naming the servers it uses
-	refFor string   // for a reference point: the scenario it is compared with
+	refFor []string // for a reference point: the scenarios it is compared with
 	// prepare returns the ${BENCH_*} variables of one run, whose id is
 	// unique, and a function that removes what the run made. It runs in
 	// the harness, before the measured child process starts.
@@ -83,9 +83,9 @@ var scenarios = []*scenario{
 	{name: "kafka-live-latency", title: "Kafka at a steady rate → filter → set → drop: event time to durable",
 		kind: kindPipeline, input: inputLive, needs: []string{envKafka}, prepare: prepareLive},
 	{name: "reference-handwritten", title: "hand-written Go program doing (a)",
-		kind: kindHandwritten, input: inputFile, refFor: "jsonl-filter-set-drop", prepare: prepareHandwritten},
+		kind: kindHandwritten, input: inputFile, refFor: []string{"jsonl-filter-set-drop"}, prepare: prepareHandwritten},
 	{name: "reference-sarama", title: "raw sarama consumer group, no processing",
-		kind: kindSarama, input: inputKafka, needs: []string{envKafka}, refFor: "kafka-filter-set-drop", prepare: prepareKafka},
+		kind: kindSarama, input: inputKafka, needs: []string{envKafka}, refFor: []string{"kafka-filter-set-drop", "kafka-drop"}, prepare: prepareKafka},
 }
 
 // scenarioByName returns the scenario called name, or with that letter.

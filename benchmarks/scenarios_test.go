@@ -37,8 +37,10 @@ func TestScenariosLoad(t *testing.T) {
 		if s.kind == kindPipeline && !slices.Contains(dirs, s.name) {
 			t.Errorf("scenario %s has no %s/pipeline.yaml", s.name, s.name)
 		}
-		if s.refFor != "" && scenarioByName(s.refFor) == nil {
-			t.Errorf("reference %s: no scenario %s", s.name, s.refFor)
+		for _, name := range s.refFor {
+			if scenarioByName(name) == nil {
+				t.Errorf("reference %s: no scenario %s", s.name, name)
+			}
 		}
 	}
 }
