@@ -104,3 +104,20 @@ func bucketCounts(spans []*dto.BucketSpan, deltas []int64) map[int32]int64 {
 	}
 	return out
 }
+
+// TestLatencyObserveN checks that ObserveN counts as n Observes.
+func TestLatencyObserveN(t *testing.T) {
+	var a, b LatencyHistogram
+	for _, d := range []time.Duration{0, time.Microsecond / 2, 3 * time.Millisecond, 2 * time.Second} {
+		a.ObserveN(d, 3)
+		for range 3 {
+			b.Observe(d)
+		}
+	}
+	var ma, mb dto.Metric
+	a.write(&ma, []float64{0.001, 1})
+	b.write(&mb, []float64{0.001, 1})
+	if ma.String() != mb.String() || ma.GetHistogram().GetSampleCount() != 12 {
+		t.Errorf("ObserveN:\n%v\nObserve:\n%v", ma.String(), mb.String())
+	}
+}

@@ -64,17 +64,58 @@ func (p *Program) Layout() *field.Layout { return p.layout }
 //
 // Common expressions run directly on the values; the others, and any
 // evaluation that would fail, run on expr-lang's virtual machine, so
-// results and errors are exactly Eval's.
+// results and errors are exactly Eval's. Code that evaluates many records
+// of one layout can Bind once and call Bound.Eval.
 func (p *Program) EvalValues(l *field.Layout, vals []field.Value, a *field.Arena) (field.Value, error) {
-	if p.layout == nil {
-		return field.Value{}, fmt.Errorf("eval %q: the expression may read any field; evaluate it with Eval", p.src)
-	}
-	b, err := p.bind(l)
+	b, err := p.Bind(l)
 	if err != nil {
 		return field.Value{}, err
 	}
-	if b.fast != nil {
-		if v, ok := b.fast(vals, a); ok && (!p.asBool || v.Kind() == field.KindBool) {
+	return b.Eval(vals, a)
+}
+
+// EvalValuesBool is EvalValues for a condition: the result must be a bool,
+// as EvalBool requires.
+func (p *Program) EvalValuesBool(l *field.Layout, vals []field.Value) (bool, error) {
+	b, err := p.Bind(l)
+	if err != nil {
+		return false, err
+	}
+	return b.EvalBool(vals)
+}
+
+// Bound is a Program compiled for the field values of one layout (Bind).
+// It is safe for concurrent use. The zero Bound is bound to nothing.
+type Bound struct {
+	p *Program
+	b *binding
+}
+
+// Bind returns p compiled for l, which must have every field p reads. It
+// fails for an expression that may read any field (Layout is nil).
+func (p *Program) Bind(l *field.Layout) (Bound, error) {
+	if p.layout == nil {
+		return Bound{}, fmt.Errorf("eval %q: the expression may read any field; evaluate it with Eval", p.src)
+	}
+	b, err := p.bind(l)
+	if err != nil {
+		return Bound{}, err
+	}
+	return Bound{p: p, b: b}, nil
+}
+
+// Layout returns the layout b was bound to.
+func (b Bound) Layout() *field.Layout {
+	if b.b == nil {
+		return nil
+	}
+	return b.b.l
+}
+
+// Eval is EvalValues with the layout b was bound to.
+func (b Bound) Eval(vals []field.Value, a *field.Arena) (field.Value, error) {
+	if b.b.fast != nil {
+		if v, ok := b.b.fast(vals, a); ok && (!b.p.asBool || v.Kind() == field.KindBool) {
 			switch v.Kind() {
 			case field.KindMissing:
 				v = field.Null()
@@ -85,31 +126,23 @@ func (p *Program) EvalValues(l *field.Layout, vals []field.Value, a *field.Arena
 			return v, nil
 		}
 	}
-	out, err := p.evalOnVM(b, vals)
+	out, err := b.p.evalOnVM(b.b, vals)
 	if err != nil {
 		return field.Value{}, err
 	}
 	return field.FromAny(out), nil
 }
 
-// EvalValuesBool is EvalValues for a condition: the result must be a bool,
-// as EvalBool requires.
-func (p *Program) EvalValuesBool(l *field.Layout, vals []field.Value) (bool, error) {
-	if p.layout == nil {
-		return false, fmt.Errorf("eval %q: the expression may read any field; evaluate it with EvalBool", p.src)
-	}
-	b, err := p.bind(l)
-	if err != nil {
-		return false, err
-	}
-	if b.test != nil {
-		if v, ok := b.test(vals, nil); ok {
+// EvalBool is EvalValuesBool with the layout b was bound to.
+func (b Bound) EvalBool(vals []field.Value) (bool, error) {
+	if b.b.test != nil {
+		if v, ok := b.b.test(vals, nil); ok {
 			return v, nil
 		}
 	}
-	env := envOf(p, b, vals)
+	env := envOf(b.p, b.b, vals)
 	defer putEnv(env)
-	return p.EvalBool(env)
+	return b.p.EvalBool(env)
 }
 
 // evalOnVM evaluates p on the VM with the fields of vals in a map.

@@ -283,12 +283,24 @@ func (s *sinkStage) settle(chunks []chunk) {
 	now := time.Now()
 	n, bytes := 0, 0
 	for _, c := range chunks {
+		// Records of a run with the same event time (all of an object's
+		// records, a producer's batch) count as one observation of n.
+		var same time.Time
+		run := 0
 		for i := range c.recs {
 			rec := &c.recs[i]
 			bytes += len(rec.Value) + len(rec.Key)
-			if !rec.Time.IsZero() {
-				s.m.endToEnd.Observe(now.Sub(rec.Time))
+			if rec.Time.Equal(same) {
+				run++
+				continue
 			}
+			if run > 0 && !same.IsZero() {
+				s.m.endToEnd.ObserveN(now.Sub(same), run)
+			}
+			same, run = rec.Time, 1
+		}
+		if run > 0 && !same.IsZero() {
+			s.m.endToEnd.ObserveN(now.Sub(same), run)
 		}
 		n += len(c.recs)
 	}

@@ -65,10 +65,10 @@ func NewFilter(src string) (*Filter, error) {
 // Apply keeps the records of in for which the expression is true, in place.
 func (f *Filter) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 	out := in.Records[:0]
-	want := f.layout // then the layout records have, which holds it
+	var bound lang.Bound // for the layout the record before had
 	for i := range in.Records {
 		rec := &in.Records[i]
-		keep, err := f.test(rec, &want)
+		keep, err := f.test(rec, &bound)
 		if err != nil {
 			rec.Err = engine.Permanent(fmt.Errorf("filter: %w", err))
 			keep = true // passed on to be dead-lettered
@@ -84,10 +84,10 @@ func (f *Filter) Apply(_ context.Context, in engine.Batch) (engine.Batch, error)
 	return engine.Batch{Records: out}, nil
 }
 
-// test evaluates the filter on rec. want is the layout to ask rec's
-// values in: the filter's own, then the one the record before had, which
-// holds it, so that records of the same layout cost no lookup.
-func (f *Filter) test(rec *engine.Record, want **field.Layout) (bool, error) {
+// test evaluates the filter on rec. bound is the filter bound to the
+// layout the record before had, which holds the filter's fields: asked
+// for that layout, a record of the same layout costs no lookup.
+func (f *Filter) test(rec *engine.Record, bound *lang.Bound) (bool, error) {
 	if f.layout == nil {
 		fields, err := rec.Fields()
 		if err != nil {
@@ -95,12 +95,20 @@ func (f *Filter) test(rec *engine.Record, want **field.Layout) (bool, error) {
 		}
 		return f.prog.EvalBool(fields)
 	}
-	l, vals, err := rec.Values(*want)
+	want := bound.Layout()
+	if want == nil {
+		want = f.layout
+	}
+	l, vals, err := rec.Values(want)
 	if err != nil {
 		return false, err
 	}
-	*want = l
-	return f.prog.EvalValuesBool(l, vals)
+	if l != bound.Layout() {
+		if *bound, err = f.prog.Bind(l); err != nil {
+			return false, err
+		}
+	}
+	return bound.EvalBool(vals)
 }
 
 type assignment struct {
@@ -160,6 +168,11 @@ func (s *Set) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 	}
 	var arena field.Arena // the strings set on this batch
 	want := s.layout      // then the layout of the record before, which holds it
+	// The steps bound to bl, the layout of the record before, and the slots
+	// they set in it.
+	bound := make([]lang.Bound, len(s.steps))
+	var bl *field.Layout
+	var slots []int
 	for i := range in.Records {
 		rec := &in.Records[i]
 		l, vals, err := rec.Values(want)
@@ -168,9 +181,15 @@ func (s *Set) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 			continue
 		}
 		want = l
-		slots := s.targets.Get(l, s.slotsIn)
+		if l != bl {
+			if err := s.bind(l, bound); err != nil {
+				rec.Err = engine.Permanent(fmt.Errorf("set: %w", err))
+				continue
+			}
+			bl, slots = l, s.targets.Get(l, s.slotsIn)
+		}
 		for k, st := range s.steps {
-			v, err := st.prog.EvalValues(l, vals, &arena)
+			v, err := bound[k].Eval(vals, &arena)
 			if err == nil {
 				err = st.to.setValue(rec, l, vals, slots[k], v)
 			}
@@ -181,6 +200,18 @@ func (s *Set) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 		}
 	}
 	return in, nil
+}
+
+// bind binds every step to l, into bound.
+func (s *Set) bind(l *field.Layout, bound []lang.Bound) error {
+	for k, st := range s.steps {
+		b, err := st.prog.Bind(l)
+		if err != nil {
+			return err
+		}
+		bound[k] = b
+	}
+	return nil
 }
 
 // slotsIn returns the slot in l of the field each step sets.
