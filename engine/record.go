@@ -195,10 +195,7 @@ func (r *Record) Values(want *field.Layout) (*field.Layout, []field.Value, error
 		return r.Values(want)
 	}
 	vals := make([]field.Value, u.Len())
-	need := uint64(1)<<u.Len() - 1
-	if u.Len() == MaxPicked {
-		need = ^uint64(0)
-	}
+	need := allSlots(u.Len())
 	var changed uint64
 	if r.layout != nil {
 		for i, name := range r.layout.Names() {
@@ -234,10 +231,7 @@ func PickBatch(b Batch, l *field.Layout) {
 		return
 	}
 	n := l.Len()
-	all := uint64(1)<<n - 1
-	if n == MaxPicked {
-		all = ^uint64(0)
-	}
+	all := allSlots(n)
 	arena := make([]field.Value, n*len(b.Records))
 	var keys codec.KeyCache // records of a batch mostly have the same keys
 	for i := range b.Records {
@@ -253,6 +247,10 @@ func PickBatch(b Batch, l *field.Layout) {
 		r.layout, r.vals = l, vals
 	}
 }
+
+// allSlots returns the mask of slots 0 to n-1 (n at most 64: a shift by
+// 64 gives 0, so 64 gives every bit).
+func allSlots(n int) uint64 { return uint64(1)<<n - 1 }
 
 // codecOf returns the codec of b's first record, nil if b is empty.
 func codecOf(b Batch) codec.Codec {

@@ -30,15 +30,9 @@ func (c jsonCodec) PatchValues(dst, data []byte, l *field.Layout, vals []field.V
 	i = skipBlank(data, i+1)
 	for i < len(data) && data[i] != '}' {
 		kstart := i
-		end, plain := scanString(data, i)
+		slot, end := keyAt(data, i, l)
 		if end < 0 {
 			return orig, errPick
-		}
-		slot := -1
-		if plain {
-			slot = l.Lookup(data[kstart+1 : end-1])
-		} else {
-			slot = lookupEscaped(l, data[kstart:end])
 		}
 		i = skipBlank(data, end)
 		if i >= len(data) || data[i] != ':' {

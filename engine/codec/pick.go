@@ -269,6 +269,18 @@ func literal(v field.Value, end int) (field.Value, int, error) {
 	return v, end, nil
 }
 
+// Number decodes the JSON number at data[i] as Decode decodes one: an
+// int64 when it is written without a fraction or exponent and fits, else a
+// float64. It returns the offset just past the number, and false when there
+// is no well-formed number within the float64 range there.
+func Number(data []byte, i int) (v field.Value, end int, ok bool) {
+	if i >= len(data) {
+		return field.Value{}, 0, false
+	}
+	v, end, err := pickNumber(data, i)
+	return v, end, err == nil
+}
+
 // pickNumber decodes the number at data[i]: an int64 when it is written
 // without a fraction or exponent and fits, else a float64.
 func pickNumber(data []byte, i int) (field.Value, int, error) {
@@ -380,58 +392,6 @@ func endOfValue(data []byte, i int) error {
 		return errPick
 	}
 	return nil
-}
-
-// decodeValue decodes one JSON value that skipValue delimited.
-func (c jsonCodec) decodeValue(v []byte) (any, error) {
-	switch v[0] {
-	case '"':
-		raw := v[1 : len(v)-1]
-		if plainString(raw) {
-			return string(raw), nil
-		}
-		var s string
-		if err := sonicAPI.UnmarshalFromString(string(v), &s); err != nil {
-			return nil, describe(v, err)
-		}
-		return s, nil
-	case '{', '[':
-		return c.Decode(v)
-	case 't', 'f', 'n':
-		switch string(v) {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		case "null":
-			return nil, nil
-		}
-		return nil, errPick
-	}
-	if !validNumber(v) {
-		return nil, errPick
-	}
-	n, err := parseNumber(string(v))
-	if err != nil {
-		return nil, syntaxError(0, "number "+string(v)+" out of range")
-	}
-	return n, nil
-}
-
-// plainString reports whether the inside of a JSON string needs no
-// unescaping or UTF-8 correction: no backslash, no control character and
-// valid UTF-8.
-func plainString(raw []byte) bool {
-	ascii := true
-	for _, c := range raw {
-		if c < 0x20 || c == '\\' {
-			return false
-		}
-		if c >= utf8.RuneSelf {
-			ascii = false
-		}
-	}
-	return ascii || utf8.Valid(raw)
 }
 
 // validNumber reports whether v is a JSON number:

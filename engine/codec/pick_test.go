@@ -211,3 +211,20 @@ func BenchmarkPick(b *testing.B) {
 		}
 	}
 }
+
+// TestNumber checks Number on numbers Decode takes and on ones it refuses.
+func TestNumber(t *testing.T) {
+	c := jsonCodec{}
+	for _, in := range []string{"0", "-0", "42", "-7", "42.5", "1e3", "-2.5E-2", "12345678901234567890", "9223372036854775807"} {
+		v, end, ok := Number([]byte(in+","), 0)
+		want, err := c.Decode([]byte(in))
+		if !ok || end != len(in) || err != nil || v.Any() != want {
+			t.Errorf("Number(%q) = %#v, %d, %v; Decode gives %#v, %v", in, v.Any(), end, ok, want, err)
+		}
+	}
+	for _, in := range []string{"", "-", "01", "1.", ".5", "1e", "1e999", "x"} {
+		if _, _, ok := Number([]byte(in), 0); ok {
+			t.Errorf("Number(%q) took it", in)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -32,8 +31,8 @@ type Program struct {
 	anyField bool
 	layout   *field.Layout
 	// bindings are the program compiled for the layouts it was evaluated
-	// with (EvalValues), a short list replaced whole when one is added.
-	bindings atomic.Pointer[[]*binding]
+	// with (EvalValues).
+	bindings field.Cache[*binding]
 }
 
 // Option changes how Compile compiles an expression.

@@ -3,7 +3,6 @@ package expr
 import (
 	"math"
 	"reflect"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -171,17 +170,9 @@ func (c fastCompiler) unary(n *ast.UnaryNode) fastFn {
 	if x == nil {
 		return nil
 	}
-	switch n.Operator {
+	switch n.Operator { // ! and not are conditions: see cond
 	case "+":
 		return x
-	case "!", "not":
-		return func(vals []field.Value, a *field.Arena) (field.Value, bool) {
-			v, ok := x(vals, a)
-			if !ok || v.Kind() != field.KindBool {
-				return field.Value{}, false
-			}
-			return field.Bool(!v.BoolValue()), true
-		}
 	case "-":
 		return func(vals []field.Value, a *field.Arena) (field.Value, bool) {
 			v, ok := x(vals, a)
@@ -414,16 +405,10 @@ func (c fastCompiler) in(l fastFn, right ast.Node) fastFn {
 	case *ast.ArrayNode:
 		var elems []field.Value
 		for _, e := range r.Nodes {
-			switch e.(type) {
-			case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NilNode:
-			default:
-				return nil // not a constant
-			}
-			fn := c.compile(e)
-			if fn == nil {
+			v, ok := c.literal(e)
+			if !ok {
 				return nil
 			}
-			v, _ := fn(nil, nil)
 			elems = append(elems, v)
 		}
 		return func(vals []field.Value, a *field.Arena) (field.Value, bool) {
@@ -452,7 +437,7 @@ func (c fastCompiler) matches(l fastFn, right ast.Node) fastFn {
 	if !ok {
 		return nil
 	}
-	re, err := regexp.Compile(p.Value)
+	re, err := compileRegex(p.Value)
 	if err != nil {
 		return nil
 	}
@@ -704,19 +689,29 @@ func (c fastCompiler) fieldAndConstant(n *ast.BinaryNode) (slot int, k field.Val
 		if !found {
 			return 0, field.Value{}, false, false
 		}
-		switch side.k.(type) {
-		case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode:
-		default:
+		if _, isBool := side.k.(*ast.BoolNode); isBool {
 			continue
 		}
-		fn := c.compile(side.k)
-		if fn == nil {
-			continue
+		if v, ok := c.literal(side.k); ok && v.Kind() != field.KindNull {
+			return slot, v, side.left, true
 		}
-		v, _ := fn(nil, nil)
-		return slot, v, side.left, true
 	}
 	return 0, field.Value{}, false, false
+}
+
+// literal returns the value of a literal string, number, bool or nil.
+func (c fastCompiler) literal(n ast.Node) (field.Value, bool) {
+	switch n.(type) {
+	case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NilNode:
+	default:
+		return field.Value{}, false
+	}
+	fn := c.compile(n)
+	if fn == nil {
+		return field.Value{}, false
+	}
+	v, _ := fn(nil, nil)
+	return v, true
 }
 
 // equality compiles == and !=.

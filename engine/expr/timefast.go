@@ -32,6 +32,9 @@ const (
 	fSec
 )
 
+// twoDigitFields are the two-digit fields of a layout.
+var twoDigitFields = map[string]int{"01": fMonth, "02": fDay, "15": fHour, "04": fMin, "05": fSec}
+
 // simpleLayout is a compiled layout of numeric fields and separators.
 type simpleLayout struct {
 	parts []layoutPart
@@ -53,8 +56,7 @@ func compileLayout(layout string) (*simpleLayout, bool) {
 			continue
 		case strings.HasPrefix(rest, "01"), strings.HasPrefix(rest, "02"), strings.HasPrefix(rest, "15"),
 			strings.HasPrefix(rest, "04"), strings.HasPrefix(rest, "05"):
-			f := map[string]int{"01": fMonth, "02": fDay, "15": fHour, "04": fMin, "05": fSec}[rest[:2]]
-			l.parts = append(l.parts, layoutPart{field: f})
+			l.parts = append(l.parts, layoutPart{field: twoDigitFields[rest[:2]]})
 			l.size += 2
 			rest = rest[2:]
 			continue

@@ -7,48 +7,37 @@ import (
 	"github.com/sluicehq/sluice/engine/field"
 )
 
-// binding is a program compiled for one layout of field values.
+// binding is a program compiled for one layout of field values, or why it
+// cannot be.
 type binding struct {
 	l     *field.Layout
 	fast  fastFn // nil when the program runs on the VM only
 	test  boolFn // fast as a condition
 	slots []int  // slots[i] is the slot in l of p.reads[i]
+	err   error  // l lacks a field the program reads
 }
-
-// maxBindings is the most layouts a program keeps a binding for; past that
-// it compiles one for each evaluation.
-const maxBindings = 16
 
 // bind returns p compiled for l, which must have every field p reads.
 func (p *Program) bind(l *field.Layout) (*binding, error) {
-	known := p.bindings.Load()
-	if known != nil {
-		for _, b := range *known {
-			if b.l == l {
-				return b, nil
-			}
-		}
-	}
+	b := p.bindings.Get(l, p.compileFor)
+	return b, b.err
+}
+
+// compileFor compiles p for l.
+func (p *Program) compileFor(l *field.Layout) *binding {
 	b := &binding{l: l, slots: make([]int, len(p.reads))}
 	for i, name := range p.reads {
 		slot, ok := l.Index(name)
 		if !ok {
-			return nil, fmt.Errorf("eval %q: the fields given lack %q", p.src, name)
+			b.err = fmt.Errorf("eval %q: the fields given lack %q", p.src, name)
+			return b
 		}
 		b.slots[i] = slot
 	}
 	if !p.anyField {
 		b.fast, b.test = compileFast(p.prog.Node(), l)
 	}
-	if known == nil || len(*known) < maxBindings {
-		var next []*binding
-		if known != nil {
-			next = append(next, *known...)
-		}
-		next = append(next, b)
-		p.bindings.CompareAndSwap(known, &next)
-	}
-	return b, nil
+	return b
 }
 
 // Layout returns the layout of the fields the expression reads, for

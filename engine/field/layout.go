@@ -23,16 +23,13 @@ type Layout struct {
 	first [256]uint64
 	key   string // the names joined by \x00: the intern key
 
-	// unions holds the unions computed so far, a short list read without
-	// locking and replaced whole when one is added.
-	unions atomic.Pointer[[]unionOf]
+	// unions holds the unions computed so far, by the other layout.
+	unions Cache[*Layout]
 }
 
 // maxShort is the name length up to which Lookup finds candidates by
 // length alone.
 const maxShort = 32
-
-type unionOf struct{ other, union *Layout }
 
 // interned holds every layout made, by key.
 var interned sync.Map // string → *Layout
@@ -131,37 +128,18 @@ func (l *Layout) Union(o *Layout) *Layout {
 	if o == l || o == nil {
 		return l
 	}
-	known := l.unions.Load()
-	if known != nil {
-		for _, k := range *known {
-			if k.other == o {
-				return k.union
-			}
-		}
-	}
-	u := l
-	for _, n := range o.names {
-		if _, ok := l.index[n]; !ok {
-			u = NewLayout(append(slices.Clone(l.names), o.names...)...)
-			break
-		}
-	}
-	// Remember it, unless other goroutines keep adding: a lost race only
-	// costs computing it again. The list is bounded; past that, unions
-	// are computed each time.
-	if known == nil || len(*known) < maxUnions {
-		var next []unionOf
-		if known != nil {
-			next = append(next, *known...)
-		}
-		next = append(next, unionOf{other: o, union: u})
-		l.unions.CompareAndSwap(known, &next)
-	}
-	return u
+	return l.unions.Get(o, l.union)
 }
 
-// maxUnions is the most unions a layout remembers.
-const maxUnions = 64
+// union computes the union of l and o.
+func (l *Layout) union(o *Layout) *Layout {
+	for _, n := range o.names {
+		if _, ok := l.index[n]; !ok {
+			return NewLayout(append(slices.Clone(l.names), o.names...)...)
+		}
+	}
+	return l
+}
 
 // Contains reports whether every name of o is in l.
 func (l *Layout) Contains(o *Layout) bool { return l.Union(o) == l }

@@ -195,28 +195,3 @@ func (v Value) Number() (float64, bool) {
 	}
 	return 0, false
 }
-
-// Same reports whether a and b are the same value of the same kind: equal
-// strings, numbers with equal bits, equal bools; KindAny values are the
-// same only when they hold comparable values that are ==.
-func Same(a, b Value) bool {
-	if a.k != b.k {
-		return false
-	}
-	switch a.k {
-	case KindString:
-		return a.Str() == b.Str()
-	case KindAny:
-		return sameAny(a.AnyValue(), b.AnyValue())
-	}
-	return a.n == b.n
-}
-
-func sameAny(a, b any) (same bool) {
-	defer func() {
-		if recover() != nil {
-			same = false // uncomparable, such as maps
-		}
-	}()
-	return a == b
-}

@@ -3,7 +3,6 @@ package run
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -47,16 +46,14 @@ func newPool(r *Runner, jobs chan job) *pool {
 	for _, t := range r.p.Transforms {
 		p.tm = append(p.tm, newBoundary(r.metrics.For(t.Path, engine.KindTransform)))
 	}
-	if fields := pickFields(r); fields != nil {
-		p.pick = field.NewLayout(fields...)
-	}
+	p.pick = pickLayout(r)
 	return p
 }
 
-// pickFields returns the top-level fields every transform and sink
-// condition of r use, nil if one may use any field or there are no
-// transforms.
-func pickFields(r *Runner) []string {
+// pickLayout returns the layout of the top-level fields every transform
+// and sink condition of r use, nil if one may use any field or there are
+// no transforms.
+func pickLayout(r *Runner) *field.Layout {
 	if len(r.p.Transforms) == 0 {
 		return nil
 	}
@@ -78,8 +75,7 @@ func pickFields(r *Runner) []string {
 		}
 		fields = append(fields, when...)
 	}
-	slices.Sort(fields)
-	return slices.Compact(fields)
+	return field.NewLayout(fields...)
 }
 
 // run starts workers and resizes the pool until the job queue is closed

@@ -2,10 +2,12 @@ package objectstore
 
 import (
 	"math"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/sluicehq/sluice/engine/codec"
+	"github.com/sluicehq/sluice/engine/field"
 )
 
 // jsonTree is a JSON object parsed into a flat list of nodes that point
@@ -177,75 +179,19 @@ func (t *jsonTree) literal(i int, lit string, k jkind) (int32, int, bool) {
 // number parses a JSON number: an int64 when it has no fraction or
 // exponent and fits, a float64 otherwise, as the json codec decodes it.
 func (t *jsonTree) number(i int) (int32, int, bool) {
-	src := t.src
-	j := i
-	if j < len(src) && src[j] == '-' {
-		j++
-	}
-	digits := j
-	switch {
-	case j < len(src) && src[j] == '0':
-		j++
-	case j < len(src) && src[j] >= '1' && src[j] <= '9':
-		for j < len(src) && src[j] >= '0' && src[j] <= '9' {
-			j++
-		}
-	default:
+	v, end, ok := codec.Number(t.src, i)
+	if !ok {
 		return 0, 0, false
 	}
-	intEnd := j
-	float := false
-	if j < len(src) && src[j] == '.' {
-		j++
-		d := j
-		for j < len(src) && src[j] >= '0' && src[j] <= '9' {
-			j++
-		}
-		if j == d {
-			return 0, 0, false
-		}
-		float = true
+	var n int32
+	if v.Kind() == field.KindInt {
+		n = t.add(jInt)
+		t.nodes[n].num = uint64(v.Int())
+	} else {
+		n = t.add(jFloat)
+		t.nodes[n].num = math.Float64bits(v.Float())
 	}
-	if j < len(src) && (src[j] == 'e' || src[j] == 'E') {
-		j++
-		if j < len(src) && (src[j] == '+' || src[j] == '-') {
-			j++
-		}
-		d := j
-		for j < len(src) && src[j] >= '0' && src[j] <= '9' {
-			j++
-		}
-		if j == d {
-			return 0, 0, false
-		}
-		float = true
-	}
-	if !float {
-		if intEnd-digits <= 18 {
-			var u int64
-			for _, c := range src[digits:intEnd] {
-				u = u*10 + int64(c-'0')
-			}
-			if digits > i {
-				u = -u
-			}
-			n := t.add(jInt)
-			t.nodes[n].num = uint64(u)
-			return n, j, true
-		}
-		if v, err := strconv.ParseInt(unsafeString(src[i:j]), 10, 64); err == nil {
-			n := t.add(jInt)
-			t.nodes[n].num = uint64(v)
-			return n, j, true
-		}
-	}
-	f, err := strconv.ParseFloat(unsafeString(src[i:j]), 64)
-	if err != nil {
-		return 0, 0, false // beyond the float64 range: the codec rejects it
-	}
-	n := t.add(jFloat)
-	t.nodes[n].num = math.Float64bits(f)
-	return n, j, true
+	return n, end, true
 }
 
 // str parses the string whose opening quote is at src[i] and returns the

@@ -297,16 +297,6 @@ func fromType(t Type) *colType {
 	return &colType{kind: kindNull}
 }
 
-// field returns the index of the field called name, or -1.
-func (t *colType) field(name string) int {
-	for i := range t.fields {
-		if t.fields[i].name == name {
-			return i
-		}
-	}
-	return -1
-}
-
 // maxDepth is the deepest nesting of objects and arrays a record may have:
 // deeper values fail the record instead of making an unreadable schema.
 const maxDepth = 64

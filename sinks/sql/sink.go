@@ -63,10 +63,10 @@ type Sink struct {
 	tableT *expr.Template // the table template, else nil
 	cols   []mappedColumn // configured columns; empty: all fields
 	create [][2]string    // create_table columns and types
-	// used lists the fields the columns and the table template read, for
-	// Record.ViewInto (table templates); nil when every field is needed. usedLayout is the same
-	// as a layout, for Record.Values, and colSlots the slots of the
-	// columns that name a field, per layout records come in.
+	// used lists the fields the columns and the table template read; nil
+	// when every field is needed. usedLayout is the same as a layout, for
+	// Record.Values, and colSlots the slots of the columns that name a
+	// field, per layout records come in.
 	used       []string
 	usedLayout *field.Layout
 	colSlots   field.Cache[[]int]

@@ -145,10 +145,7 @@ func (s *Sink) planColumns(ctx context.Context, db *dbsql.DB, b engine.Batch) (*
 		if s.tableT != nil {
 			fields := rf.m
 			if fields == nil {
-				if fields, err = rec.ViewInto(s.used, scratch); err != nil {
-					p.fail(i, err)
-					continue
-				}
+				fields = rf.into(scratch) // the template's fields are among them
 			}
 			if name, err = s.tableName(fields); err != nil {
 				p.fail(i, err)
@@ -461,6 +458,18 @@ type rowFields struct {
 	l     *field.Layout
 	vals  []field.Value
 	slots []int // slots[c] is the slot in l of the field column c names, -1 for an expression
+}
+
+// into returns the record's picked fields in scratch, which it clears
+// first.
+func (rf rowFields) into(scratch map[string]any) map[string]any {
+	clear(scratch)
+	for i, v := range rf.vals {
+		if v.Exists() {
+			scratch[rf.l.Name(i)] = v.Any()
+		}
+	}
+	return scratch
 }
 
 // fieldsOf returns the fields of rec that the configured columns read.

@@ -185,13 +185,17 @@ func (d *lineDecoder) rawLine() ([]byte, error) {
 	}
 }
 
-// fill reads more of the object into a new chunk, after the part of a
-// line the current one ends with.
+// fill reads more of the object into the room left in the current chunk,
+// or, when it is full, into a new chunk after the part of a line the
+// current one ends with. The lines handed out have no spare capacity, so
+// reading into the room does not touch them.
 func (d *lineDecoder) fill() {
-	part := d.chunk[d.start:]
-	next := make([]byte, len(part), max(lineChunk, 2*len(part)))
-	copy(next, part)
-	d.chunk, d.start, d.scanned = next, 0, len(part)
+	if len(d.chunk) == cap(d.chunk) {
+		part := d.chunk[d.start:]
+		next := make([]byte, len(part), max(lineChunk, 2*len(part)))
+		copy(next, part)
+		d.chunk, d.start, d.scanned = next, 0, len(part)
+	}
 	for len(d.chunk) < cap(d.chunk) {
 		n, err := d.r.Read(d.chunk[len(d.chunk):cap(d.chunk)])
 		d.chunk = d.chunk[:len(d.chunk)+n]

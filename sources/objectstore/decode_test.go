@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestLineDecoderChunks reads lines of every size around the read buffer
@@ -45,5 +46,51 @@ func TestLineDecoderChunks(t *testing.T) {
 		if offsets[i] != int64(2*i) {
 			t.Errorf("line %d at offset %d, want %d", i, offsets[i], 2*i)
 		}
+	}
+}
+
+// dribble gives at most n bytes a read, and nothing, without error, every
+// other read.
+type dribble struct {
+	r     io.Reader
+	n     int
+	empty bool
+}
+
+func (d *dribble) Read(p []byte) (int, error) {
+	if d.empty = !d.empty; d.empty {
+		return 0, nil
+	}
+	return d.r.Read(p[:min(len(p), d.n)])
+}
+
+// TestLineDecoderShortReads reads lines from a reader that gives a few
+// bytes at a time, and nothing at all now and then, and checks each comes
+// back whole, from chunks that are filled rather than replaced.
+func TestLineDecoderShortReads(t *testing.T) {
+	var in bytes.Buffer
+	var want []string
+	for i := range 3000 {
+		line := strings.Repeat(string(rune('a'+i%26)), 1+i%300)
+		want = append(want, line)
+		in.WriteString(line + "\n")
+	}
+	d := &lineDecoder{r: &dribble{r: &in, n: 7}}
+	chunks := map[*byte]bool{}
+	for i := range want {
+		v, _, err := d.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(v) != want[i] {
+			t.Fatalf("line %d: %q, want %q", i, v, want[i])
+		}
+		chunks[unsafe.SliceData(d.chunk)] = true
+	}
+	if _, _, err := d.next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the last line: %v", err)
+	}
+	if total := in.Cap(); len(chunks) > total/lineChunk+2 {
+		t.Errorf("%d chunks for %d bytes", len(chunks), total)
 	}
 }

@@ -15,23 +15,6 @@ func parsePath(s string) path { return strings.Split(s, ".") }
 
 func (p path) String() string { return strings.Join(p, ".") }
 
-// get returns the value at p in m.
-func (p path) get(m map[string]any) (any, bool) {
-	for i, seg := range p {
-		v, ok := m[seg]
-		if !ok {
-			return nil, false
-		}
-		if i == len(p)-1 {
-			return v, true
-		}
-		if m, ok = v.(map[string]any); !ok {
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
 // set stores v at p in m, creating objects on the way.
 func (p path) set(m map[string]any, v any) error {
 	for i, seg := range p[:len(p)-1] {

@@ -167,21 +167,20 @@ func (s *Set) Apply(_ context.Context, in engine.Batch) (engine.Batch, error) {
 		return s.applyFields(in), nil
 	}
 	var arena field.Arena // the strings set on this batch
-	want := s.layout      // then the layout of the record before, which holds it
 	// The steps bound to bl, the layout of the record before, and the slots
-	// they set in it.
+	// they set in it. Records are asked for bl, which holds s.layout, so
+	// that one of the same layout costs no lookup.
 	bound := make([]lang.Bound, len(s.steps))
-	var bl *field.Layout
+	bl := s.layout
 	var slots []int
 	for i := range in.Records {
 		rec := &in.Records[i]
-		l, vals, err := rec.Values(want)
+		l, vals, err := rec.Values(bl)
 		if err != nil {
 			rec.Err = fmt.Errorf("set: %w", err)
 			continue
 		}
-		want = l
-		if l != bl {
+		if l != bl || slots == nil {
 			if err := s.bind(l, bound); err != nil {
 				rec.Err = engine.Permanent(fmt.Errorf("set: %w", err))
 				continue
