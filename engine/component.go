@@ -7,7 +7,10 @@ import "context"
 // the batch is durable in every sink it was routed to, was filtered, or is in
 // the dead-letter sink. A nil result means the source may commit the batch's
 // position; a non-nil result means it must not, and the pipeline is
-// stopping. ctx limits only the work the ack itself does (a commit).
+// stopping. ctx limits only the work the ack itself does (a commit). Once
+// Ack is called nothing reads the batch's records any more, whatever the
+// result, so the source may reuse the memory of their keys and values (the
+// objectstore source does).
 type Ack func(ctx context.Context, result error)
 
 // Source reads batches of records.
@@ -17,10 +20,10 @@ type Ack func(ctx context.Context, result error)
 // bounded source returns ErrEndOfInput. ErrNotConnected asks the runtime to
 // back off and call Read again. Read is called from one goroutine; the Ack it
 // returns may be called from any goroutine and while Read is running. The
-// batch belongs to the runtime once returned. Close is called once after the
-// last Read and after every Ack returned by Read has been called or the
-// shutdown grace period has run out; it commits what was acked and releases
-// connections.
+// batch belongs to the runtime once returned, until its Ack. Close is
+// called once after the last Read and after every Ack returned by Read has
+// been called or the shutdown grace period has run out; it commits what was
+// acked and releases connections.
 type Source interface {
 	Open(ctx context.Context) error
 	Read(ctx context.Context) (Batch, Ack, error)

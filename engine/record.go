@@ -225,27 +225,45 @@ func (r *Record) Values(want *field.Layout) (*field.Layout, []field.Value, error
 // left alone: its error comes back from the first Values or Fields called
 // on it.
 func PickBatch(b Batch, l *field.Layout) {
+	PickBatchInto(b, l, nil, nil)
+}
+
+// PickBatchInto is PickBatch with the values held in arena when it has
+// room for l.Len() values a record (it must be all zero), and with keys,
+// if not nil, as the key cache of the picks, which a caller that picks
+// batch after batch of the same stream keeps. It returns the array the
+// records' values are in: arena, a new one, or nil when nothing was
+// picked. Once nothing reads the records any more the caller may clear
+// it and pass it again.
+func PickBatchInto(b Batch, l *field.Layout, arena []field.Value, keys *codec.KeyCache) []field.Value {
 	c := codecOf(b)
 	p, ok := c.(codec.Picker)
 	if !ok || l.Len() == 0 || l.Len() > MaxPicked {
-		return
+		return nil
 	}
 	n := l.Len()
 	all := allSlots(n)
-	arena := make([]field.Value, n*len(b.Records))
-	var keys codec.KeyCache // records of a batch mostly have the same keys
+	if size := n * len(b.Records); cap(arena) >= size {
+		arena = arena[:size]
+	} else {
+		arena = make([]field.Value, size)
+	}
+	if keys == nil {
+		keys = new(codec.KeyCache) // records of a batch mostly have the same keys
+	}
 	for i := range b.Records {
 		r := &b.Records[i]
 		if r.layout != nil || r.decoded {
 			continue
 		}
 		vals := arena[i*n : (i+1)*n : (i+1)*n]
-		if err := p.PickValues(r.Value, l, all, vals, &keys); err != nil {
+		if err := p.PickValues(r.Value, l, all, vals, keys); err != nil {
 			clear(vals)
 			continue
 		}
 		r.layout, r.vals = l, vals
 	}
+	return arena
 }
 
 // allSlots returns the mask of slots 0 to n-1 (n at most 64: a shift by

@@ -34,12 +34,28 @@ type Picker interface {
 }
 
 // KeyCache remembers, for a Picker, the keys of the last objects it read
-// with one layout, in order, and the slot of each. It keeps references to
-// the bytes of the keys it saw. A KeyCache is not safe for concurrent use;
+// with one layout, in order, and the slot of each. It keeps copies of the
+// keys, not references to the objects, whose buffers a source may reuse
+// once their records are done. A KeyCache is not safe for concurrent use;
 // the zero KeyCache is ready to use.
 type KeyCache struct {
 	l    *field.Layout
 	keys []cachedKey
+	buf  []byte // the keys' copies are appended here
+}
+
+// keyCacheBuf is the size of the blocks a KeyCache copies keys into.
+const keyCacheBuf = 4 << 10
+
+// copyKey returns a copy of q that no later copy overwrites.
+func (kc *KeyCache) copyKey(q []byte) []byte {
+	if len(q) > cap(kc.buf)-len(kc.buf) {
+		// Keys cached before keep the old block.
+		kc.buf = make([]byte, 0, max(keyCacheBuf, len(q)))
+	}
+	start := len(kc.buf)
+	kc.buf = append(kc.buf, q...)
+	return kc.buf[start:len(kc.buf):len(kc.buf)]
 }
 
 // cachedKey is a key as it was written, quotes included, followed by its
@@ -150,9 +166,11 @@ func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []f
 				}
 			}
 			if keys != nil && k <= len(keys.keys) && k < maxCachedKeys {
-				ck := newCachedKey(data[i:end:end], slot, false)
+				var ck cachedKey
 				if colon == end {
-					ck = newCachedKey(data[i:end+1:end+1], slot, true)
+					ck = newCachedKey(keys.copyKey(data[i:end+1]), slot, true)
+				} else {
+					ck = newCachedKey(keys.copyKey(data[i:end]), slot, false)
 				}
 				keys.keys = append(keys.keys[:k], ck)
 			}

@@ -110,6 +110,26 @@ func TestPickKeyWithQuote(t *testing.T) {
 	}
 }
 
+// TestKeyCacheBufferReused reads an object through a key cache, then
+// writes another object over the same buffer, as a source that recycles
+// its read buffers does, with a key of the same length in the same place:
+// the cache must not take the new key for the old one. Keys longer than
+// sixteen bytes are compared in full, against what the cache kept.
+func TestKeyCacheBufferReused(t *testing.T) {
+	c := jsonCodec{}
+	var cache KeyCache
+	keys := []string{"a_rather_long_key_name_1", "a_rather_long_key_name_2"}
+	buf := []byte(`{"a_rather_long_key_name_1":1}`)
+	if m, err := pickWith(c, buf, keys, &cache); err != nil || m["a_rather_long_key_name_1"] != int64(1) {
+		t.Fatalf("first object: %v, %v", m, err)
+	}
+	copy(buf, `{"a_rather_long_key_name_2":2}`)
+	m, err := pickWith(c, buf, keys, &cache)
+	if err != nil || m["a_rather_long_key_name_2"] != int64(2) || len(m) != 1 {
+		t.Fatalf("second object in the same buffer: %v, %v; want only a_rather_long_key_name_2: 2", m, err)
+	}
+}
+
 func mustDecode(c jsonCodec, in string) any {
 	v, _ := c.Decode([]byte(in))
 	return v

@@ -1,7 +1,9 @@
 package enginetest
 
 import (
+	"bytes"
 	"context"
+	"maps"
 	"sync"
 
 	"github.com/sluicehq/sluice/engine"
@@ -116,7 +118,7 @@ func (s *MemSource) Closed() bool {
 	return s.closed
 }
 
-// MemSink keeps the records written to it. Fail, when set, is called for
+// MemSink keeps copies of the records written to it. Fail, when set, is called for
 // every record of every Write; a non-nil result fails that record (wrap it
 // with engine.Permanent for a permanent failure). Safe for concurrent use.
 type MemSink struct {
@@ -152,11 +154,16 @@ func (s *MemSink) Write(ctx context.Context, b engine.Batch) error {
 				continue
 			}
 		}
-		if _, err := rec.Bytes(); err != nil {
+		v, err := rec.Bytes()
+		if err != nil {
 			failed = append(failed, engine.RecordError{Index: i, Err: err})
 			continue
 		}
-		keep = append(keep, rec)
+		// A sink keeps nothing of b after Write returns: a source may
+		// reuse the buffers the records lie in.
+		c := engine.NewRecord(bytes.Clone(v), rec.Codec())
+		c.Key, c.Headers, c.Time, c.Source, c.Err = bytes.Clone(rec.Key), maps.Clone(rec.Headers), rec.Time, rec.Source, rec.Err
+		keep = append(keep, c)
 	}
 	s.mu.Lock()
 	s.records = append(s.records, keep...)

@@ -302,7 +302,7 @@ func readN(t *testing.T, s engine.Source, n int, timeout time.Duration, result f
 			t.Fatalf("Read after %d of %d records: %v", len(got), n, err)
 		}
 		for i := range b.Records {
-			got = append(got, b.Records[i].Value)
+			got = append(got, bytes.Clone(b.Records[i].Value)) // the source may reuse it after the ack
 		}
 		if ack != nil {
 			ack(ctx, result(ack))
@@ -327,7 +327,7 @@ func readUntilIdle(t *testing.T, s engine.Source, atLeast int, timeout time.Dura
 			return got
 		}
 		for i := range b.Records {
-			got = append(got, b.Records[i].Value)
+			got = append(got, bytes.Clone(b.Records[i].Value)) // the source may reuse it after the ack
 		}
 		if ack != nil {
 			ack(t.Context(), nil)

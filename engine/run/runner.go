@@ -41,6 +41,7 @@ type Runner struct {
 	jobs    chan job
 	started atomic.Int64 // unix nanoseconds when Run started
 
+	vals     *valuesPool   // picked values of finished flights
 	inflight chan struct{} // semaphore bounding batches in flight
 	flights  sync.WaitGroup
 	// inflightBytes is the bytes of the batches in flight, bounded by
@@ -83,6 +84,7 @@ func New(p *engine.Pipeline, opts ...Option) *Runner {
 	r.m = newRunMetrics(r.metrics)
 	r.srcM = newBoundary(r.metrics.For("source."+p.SourceName, engine.KindSource))
 	r.inflight = make(chan struct{}, p.Runtime.MaxInFlight)
+	r.vals = newValuesPool()
 	r.maxBytes = int64(p.Runtime.MaxInFlightBytes)
 	r.settled = make(chan struct{}, 1)
 	for _, si := range p.Sinks {

@@ -17,6 +17,7 @@ import (
 	"github.com/sluicehq/sluice/engine/expr"
 	"github.com/sluicehq/sluice/engine/run"
 	"github.com/sluicehq/sluice/engine/spec"
+	exprt "github.com/sluicehq/sluice/transforms/expr"
 )
 
 func values(n int) [][]byte {
@@ -566,4 +567,52 @@ func TestSourceWaitingForAcksFlushesSinks(t *testing.T) {
 		t.Errorf("wrote %d records, want 2000", n)
 	}
 	allAckedOK(t, src.MemSource, 20)
+}
+
+// TestPickedValuesOutliveNoRecord runs batches through a filter and a set
+// that read picked fields, with few batches in flight so that the arrays
+// of picked values of finished flights are picked into again at once: every
+// record written must carry the values of its own fields.
+func TestPickedValuesOutliveNoRecord(t *testing.T) {
+	src := enginetest.NewMemSource(values(3000)...)
+	src.BatchSize = 25
+	out := &enginetest.MemSink{}
+	p := pipeline(t, src, sinkInst("out", out, ""))
+	p.Runtime.MaxInFlight = 3
+	filter, err := exprt.NewFilter(`even || id % 3 == 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := exprt.NewSet(spec.Pairs[string]{{Key: "twice", Value: `id * 2`}, {Key: "tag", Value: `"r" + string(id)`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Transforms = []engine.NamedTransform{
+		{Name: "filter", Path: "transforms[0].filter", Transform: filter},
+		{Name: "set", Path: "transforms[1].set", Transform: set},
+	}
+	if _, err := run1(t, p); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for i := range 3000 {
+		if i%2 == 0 || i%3 == 0 {
+			want++
+		}
+	}
+	recs := out.Records()
+	if len(recs) != want {
+		t.Fatalf("%d records written, want %d", len(recs), want)
+	}
+	for _, r := range recs {
+		f, err := r.Fields()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := f["id"].(int64)
+		if f["twice"] != 2*id || f["tag"] != fmt.Sprint("r", id) || (id%2 != 0 && id%3 != 0) {
+			t.Fatalf("record %s: %v", r.Value, f)
+		}
+	}
+	allAckedOK(t, src, 120)
 }

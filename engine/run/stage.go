@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/autoscale"
+	"github.com/sluicehq/sluice/engine/codec"
 	"github.com/sluicehq/sluice/engine/field"
 )
 
@@ -151,6 +152,7 @@ func (p *pool) start(ctx context.Context) {
 			default:
 			}
 		}()
+		var w worker
 		for {
 			select {
 			case j, ok := <-p.jobs:
@@ -158,7 +160,7 @@ func (p *pool) start(ctx context.Context) {
 					return
 				}
 				p.busy.Add(1)
-				p.process(ctx, j)
+				p.process(ctx, j, &w)
 				p.busy.Add(-1)
 			case <-p.stop:
 				return
@@ -167,13 +169,19 @@ func (p *pool) start(ctx context.Context) {
 	}()
 }
 
+// worker is what one worker of the pool keeps from batch to batch.
+type worker struct {
+	keys codec.KeyCache // of the picks: batches of a stream have the same keys
+}
+
 // process applies the transforms to a job's batch and routes the result.
-func (p *pool) process(ctx context.Context, j job) {
+func (p *pool) process(ctx context.Context, j job, w *worker) {
 	b := j.batch
 	if p.pick != nil {
 		// One pass over each record for every transform. A record whose
 		// value is bad fails again, with its error, in the first transform.
-		engine.PickBatch(b, p.pick)
+		// The picked values live as long as the flight.
+		j.f.vals = engine.PickBatchInto(b, p.pick, p.r.vals.get(p.pick.Len()*len(b.Records)), &w.keys)
 	}
 	for i, t := range p.r.p.Transforms {
 		m := p.tm[i]

@@ -64,7 +64,8 @@ type decodeOptions struct {
 	format, compression string
 	delimiter           rune
 	batchSize           int
-	skip                int64 // records to skip: the resume offset
+	skip                int64     // records to skip: the resume offset
+	pool                *recycler // where JSON lines' chunks come from
 }
 
 // newDecoder returns a decoder over r, which it closes (with closer) when
@@ -100,7 +101,7 @@ func newDecoder(ctx context.Context, r io.Reader, closer io.Closer, opts decodeO
 	if opts.format == "csv" {
 		return newCSVDecoder(bufio.NewReaderSize(r, 64<<10), closers, opts)
 	}
-	d := &lineDecoder{r: r, closers: closers}
+	d := &lineDecoder{r: r, closers: closers, pool: opts.pool}
 	for d.line < opts.skip {
 		if _, err := d.rawLine(); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -129,17 +130,22 @@ func closeAll(cs []io.Closer) error {
 // and blank lines are skipped but counted. The object is read straight
 // into chunks of lineChunk bytes, and each line handed out is a piece of
 // its chunk; only a line cut by the end of a chunk is copied, to the start
-// of the next one. A record's value keeps its chunk alive; chunks are
-// never reused.
+// of the next one. With a recycler, the chunks come from it and go back
+// to it once the decoder and every batch with lines in them let go: the
+// decoder takes a reference for the lines it hands out, which takeChunks
+// gives to the batch they go in.
 type lineDecoder struct {
 	r       io.Reader
 	line    int64
 	closers []io.Closer
-	chunk   []byte // lines not yet handed out are chunk[start:]
+	pool    *recycler
+	cur     *readChunk // the chunk being read, whose array chunk is
+	chunk   []byte     // lines not yet handed out are chunk[start:]
 	start   int
-	scanned int   // chunk[start:scanned] has no newline
-	eof     bool  // r is done
-	readErr error // r failed: returned once the lines before are out
+	scanned int          // chunk[start:scanned] has no newline
+	eof     bool         // r is done
+	readErr error        // r failed: returned once the lines before are out
+	handed  []*readChunk // chunks of the lines handed out since takeChunks, one reference each
 }
 
 // lineChunk is the size of the chunks the object is read into.
@@ -152,6 +158,10 @@ func (d *lineDecoder) next() ([]byte, int64, error) {
 			return nil, 0, err
 		}
 		if v := bytes.TrimSpace(b); len(v) > 0 {
+			if d.pool != nil && (len(d.handed) == 0 || d.handed[len(d.handed)-1] != d.cur) {
+				d.cur.refs.Add(1)
+				d.handed = append(d.handed, d.cur)
+			}
 			return v, d.line - 1, nil
 		}
 	}
@@ -192,9 +202,18 @@ func (d *lineDecoder) rawLine() ([]byte, error) {
 func (d *lineDecoder) fill() {
 	if len(d.chunk) == cap(d.chunk) {
 		part := d.chunk[d.start:]
-		next := make([]byte, len(part), max(lineChunk, 2*len(part)))
-		copy(next, part)
-		d.chunk, d.start, d.scanned = next, 0, len(part)
+		var next *readChunk
+		if 2*len(part) <= lineChunk {
+			next = d.pool.chunk()
+		} else {
+			next = &readChunk{buf: make([]byte, 0, 2*len(part))} // a long line's own
+			next.refs.Store(1)
+		}
+		next.buf = append(next.buf, part...)
+		if d.cur != nil {
+			d.cur.release()
+		}
+		d.cur, d.chunk, d.start, d.scanned = next, next.buf, 0, len(part)
 	}
 	for len(d.chunk) < cap(d.chunk) {
 		n, err := d.r.Read(d.chunk[len(d.chunk):cap(d.chunk)])
@@ -212,8 +231,26 @@ func (d *lineDecoder) fill() {
 	}
 }
 
-func (d *lineDecoder) pos() int64   { return d.line }
-func (d *lineDecoder) close() error { return closeAll(d.closers) }
+func (d *lineDecoder) pos() int64 { return d.line }
+
+// takeChunks appends to dst the chunks of the lines handed out since the
+// last call, each with a reference the caller releases once nothing uses
+// those lines.
+func (d *lineDecoder) takeChunks(dst []*readChunk) []*readChunk {
+	dst = append(dst, d.handed...)
+	clear(d.handed)
+	d.handed = d.handed[:0]
+	return dst
+}
+
+func (d *lineDecoder) close() error {
+	if d.cur != nil {
+		d.cur.release()
+		d.cur = nil
+	}
+	d.chunk = nil
+	return closeAll(d.closers)
+}
 
 // csvDecoder reads CSV rows after a header; each row becomes a JSON object
 // of strings keyed by the header, fields beyond it keyed column_N (1-based).

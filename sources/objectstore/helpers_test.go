@@ -164,11 +164,22 @@ func readAll(t *testing.T, c Config, env engine.Env) []engine.Record {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, b.Records...)
+		out = append(out, detach(b.Records)...)
 		ack(t.Context(), nil)
 	}
 	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// detach returns copies of recs that keep nothing of the batch, whose
+// buffers the source reuses once it is acknowledged.
+func detach(recs []engine.Record) []engine.Record {
+	out := make([]engine.Record, len(recs))
+	for i, r := range recs {
+		out[i] = engine.NewRecord(bytes.Clone(r.Value), r.Codec())
+		out[i].Key, out[i].Time, out[i].Source = bytes.Clone(r.Key), r.Time, r.Source
 	}
 	return out
 }

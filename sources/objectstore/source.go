@@ -74,11 +74,12 @@ type token struct {
 
 // pending is a batch read from an object but not yet handed out.
 type pending struct {
-	recs  []engine.Record
-	st    *objState
-	end   int64 // decoder position after the batch
-	bytes int
-	eof   bool // the object ended with this batch
+	recs   []engine.Record
+	chunks []*readChunk // the chunks recs' values lie in, one reference each
+	st     *objState
+	end    int64 // decoder position after the batch
+	bytes  int
+	eof    bool // the object ended with this batch
 }
 
 // Source reads the objects of a bucket prefix. Read is called from one
@@ -116,6 +117,7 @@ type Source struct {
 	curState  *objState
 	held      *pending
 	timeKeys  codec.KeyCache // of the time field's picks
+	recycle   *recycler      // chunks and record slices of acknowledged batches
 	recLimit  limiter
 	byteLimit limiter
 
@@ -145,7 +147,7 @@ func New(c Config, env engine.Env) (*Source, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Source{cfg: c, env: env, done: map[string]bool{}, offsets: map[string]int64{}}
+	s := &Source{cfg: c, env: env, done: map[string]bool{}, offsets: map[string]int64{}, recycle: newRecycler()}
 	if c.TimeKeyPattern != "" {
 		s.timeRE, _ = compileTimeKey(c.TimeKeyPattern)
 	}
@@ -456,6 +458,7 @@ func (s *Source) Read(ctx context.Context) (engine.Batch, engine.Ack, error) {
 			s.records.Add(int64(len(p.recs)))
 			return engine.Batch{Records: p.recs}, ack, nil
 		}
+		s.recycleBatch(p)
 	}
 }
 
@@ -483,6 +486,7 @@ func (s *Source) openObject() error {
 		compression: compressionOf(s.cfg.Compression, o.key),
 		batchSize:   s.cfg.BatchSize,
 		skip:        st.handed,
+		pool:        s.recycle,
 	}
 	if off, ok := s.resumeFrom[o.key]; ok && off+1 > opts.skip {
 		opts.skip = off + 1
@@ -505,7 +509,7 @@ func (s *Source) openObject() error {
 // fill reads up to batch_size records from the current object.
 func (s *Source) fill() (*pending, error) {
 	st := s.curState
-	p := &pending{st: st, recs: make([]engine.Record, 0, min(s.cfg.BatchSize, 1024))}
+	p := &pending{st: st, recs: s.recycle.records(min(s.cfg.BatchSize, 1024))}
 	for len(p.recs) < s.cfg.BatchSize {
 		v, off, err := s.cur.next()
 		if errors.Is(err, io.EOF) {
@@ -513,12 +517,14 @@ func (s *Source) fill() (*pending, error) {
 			break
 		}
 		if err != nil {
+			s.takeChunks(p)
+			s.recycleBatch(p)
 			return nil, err
 		}
 		// Set the fields of the next record where it lies: building a
 		// Record and copying it in costs a copy of the whole struct.
 		if len(p.recs) < cap(p.recs) {
-			p.recs = p.recs[:len(p.recs)+1] // zero since made
+			p.recs = p.recs[:len(p.recs)+1] // zero: made so, or cleared when recycled
 		} else {
 			p.recs = append(p.recs, engine.Record{})
 		}
@@ -529,7 +535,26 @@ func (s *Source) fill() (*pending, error) {
 		p.bytes += len(v)
 	}
 	p.end = s.cur.pos()
+	s.takeChunks(p)
 	return p, nil
+}
+
+// takeChunks gives p the references to the chunks its values lie in.
+func (s *Source) takeChunks(p *pending) {
+	if d, ok := s.cur.(*lineDecoder); ok {
+		p.chunks = d.takeChunks(p.chunks)
+	}
+}
+
+// recycleBatch gives back the chunks and the record slice of p, which
+// nothing uses any more.
+func (s *Source) recycleBatch(p *pending) {
+	for _, c := range p.chunks {
+		c.release()
+	}
+	p.chunks = nil
+	s.recycle.putRecords(p.recs)
+	p.recs = nil
 }
 
 // track registers the batch with its object's tracker and returns its ack.
@@ -538,6 +563,9 @@ func (s *Source) track(p *pending) engine.Ack {
 	st.handed = p.end
 	done, _ := st.tracker.Track(context.Background(), p.end) // unbounded: never blocks
 	return func(_ context.Context, result error) {
+		// The runtime acknowledges once every sink is done with the
+		// records, whatever the result.
+		defer s.recycleBatch(p)
 		if result != nil {
 			return // not committed: the records are read again after a restart
 		}

@@ -58,7 +58,7 @@ func TestS3(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		first = append(first, bt.Records...)
+		first = append(first, detach(bt.Records)...)
 		ack(t.Context(), nil)
 	}
 	if err := s.Close(t.Context()); err != nil {

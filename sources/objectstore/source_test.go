@@ -225,7 +225,7 @@ func TestResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rest = append(rest, bt.Records...)
+		rest = append(rest, detach(bt.Records)...)
 		ack(t.Context(), nil)
 	}
 	if err := s2.Close(t.Context()); err != nil {

@@ -1,0 +1,109 @@
+package objectstore
+
+import (
+	"sync/atomic"
+
+	"github.com/sluicehq/sluice/engine"
+)
+
+// The buffers a JSON-lines object is read into, and the record slices of
+// the batches, are recycled once the batches that use them are
+// acknowledged: the runtime acknowledges a batch after the last sink's
+// Write with its records has returned, and a sink keeps nothing of a batch
+// after Write returns (engine.Sink). Reading a fresh 256 KiB chunk for
+// every two batches instead cost a large allocation, its zeroing, page
+// faults, and collections paced by that garbage: about a sixth of the CPU
+// of a file → filter → drop pipeline.
+
+// readChunk is a buffer lines are read into. refs counts the decoder that
+// reads into it and each batch with records in it; the last release puts
+// it back in its pool.
+type readChunk struct {
+	buf  []byte
+	refs atomic.Int32
+	pool *recycler
+}
+
+// release drops one reference.
+func (c *readChunk) release() {
+	if c.refs.Add(-1) == 0 && c.pool != nil {
+		c.pool.putChunk(c)
+	}
+}
+
+// recyclerSize is how many chunks, and record slices, a recycler keeps
+// for reuse. Reading waits for acknowledgements once max_in_flight batches
+// are out, so in a steady state a few are free at a time; a burst of
+// acknowledgements beyond this leaves the rest to the collector.
+const recyclerSize = 16
+
+// recycler keeps free chunks and record slices for reuse. It is safe for
+// concurrent use: acknowledgements put, the reading goroutine gets.
+type recycler struct {
+	chunks chan *readChunk
+	recs   chan []engine.Record
+	made   atomic.Int64 // chunks made rather than reused
+}
+
+func newRecycler() *recycler {
+	return &recycler{chunks: make(chan *readChunk, recyclerSize), recs: make(chan []engine.Record, recyclerSize)}
+}
+
+// chunk returns an empty chunk of lineChunk bytes holding one reference,
+// for the caller. A nil recycler makes a new one every time.
+func (p *recycler) chunk() *readChunk {
+	var c *readChunk
+	if p != nil {
+		select {
+		case c = <-p.chunks:
+		default:
+		}
+	}
+	if c == nil {
+		c = &readChunk{buf: make([]byte, 0, lineChunk), pool: p}
+		if p != nil {
+			p.made.Add(1)
+		}
+	}
+	c.buf = c.buf[:0]
+	c.refs.Store(1)
+	return c
+}
+
+func (p *recycler) putChunk(c *readChunk) {
+	if cap(c.buf) != lineChunk {
+		return // grown for a long line: not worth keeping
+	}
+	select {
+	case p.chunks <- c:
+	default:
+	}
+}
+
+// records returns an empty record slice with room for n records, all zero.
+func (p *recycler) records(n int) []engine.Record {
+	if p != nil {
+		select {
+		case recs := <-p.recs:
+			if cap(recs) >= n {
+				return recs[:0]
+			}
+		default:
+		}
+	}
+	return make([]engine.Record, 0, n)
+}
+
+// putRecords takes back a batch's record slice, which nothing uses any
+// more.
+func (p *recycler) putRecords(recs []engine.Record) {
+	if p == nil {
+		return
+	}
+	recs = recs[:cap(recs)]
+	clear(recs) // what they point to can go, and records come back zero
+	select {
+	case p.recs <- recs:
+	default:
+	}
+}
