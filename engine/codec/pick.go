@@ -186,7 +186,11 @@ func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []f
 			slot = -1
 		}
 		if slot < 0 {
-			i = skipValue(data, i, 1)
+			if data[i] == '"' {
+				i, _ = scanString(data, i)
+			} else {
+				i = skipValue(data, i, 1)
+			}
 			if i < 0 {
 				return errPick
 			}
@@ -302,25 +306,48 @@ func Number(data []byte, i int) (v field.Value, end int, ok bool) {
 // pickNumber decodes the number at data[i]: an int64 when it is written
 // without a fraction or exponent and fits, else a float64.
 func pickNumber(data []byte, i int) (field.Value, int, error) {
+	// The common cases in one pass: an integer of up to 18 digits, which
+	// cannot overflow, and a number with a fraction, no exponent and at
+	// most 15 digits, which a float64 holds exactly, so that dividing it by
+	// an exact power of ten rounds correctly (Clinger's fast path), as
+	// strconv.ParseFloat does.
 	j, neg := i, false
 	if data[j] == '-' {
 		neg = true
 		j++
 	}
-	// Up to 18 digits cannot overflow an int64: the common case, without
-	// strconv.
-	var n int64
-	k := j
-	for k < len(data) && k-j < 19 && data[k] >= '0' && data[k] <= '9' {
-		n = n*10 + int64(data[k]-'0')
-		k++
+	var m uint64
+	start := j
+	for j < len(data) && data[j] >= '0' && data[j] <= '9' {
+		m = m*10 + uint64(data[j]-'0')
+		j++
 	}
-	if d := k - j; d > 0 && d < 19 && (d == 1 || data[j] != '0') {
-		if k >= len(data) || (data[k] != '.' && data[k] != 'e' && data[k] != 'E' && (data[k] < '0' || data[k] > '9')) {
-			if neg {
-				n = -n
+	nd, frac := j-start, 0
+	if nd > 0 && nd < 19 && (nd == 1 || data[start] != '0') {
+		if j < len(data) && data[j] == '.' {
+			j++
+			fs := j
+			for j < len(data) && data[j] >= '0' && data[j] <= '9' {
+				m = m*10 + uint64(data[j]-'0')
+				j++
 			}
-			return field.Int(n), k, nil
+			frac = j - fs
+		}
+		if j >= len(data) || (data[j] != '.' && data[j] != 'e' && data[j] != 'E' && data[j] != '-' && data[j] != '+') {
+			switch {
+			case frac == 0 && (j == start+nd): // no dot
+				n := int64(m)
+				if neg {
+					n = -n
+				}
+				return field.Int(n), j, nil
+			case frac > 0 && nd+frac <= 15:
+				f := float64(m) / pow10[frac]
+				if neg {
+					f = -f
+				}
+				return field.Float(f), j, nil
+			}
 		}
 	}
 	end := i
@@ -523,26 +550,18 @@ func skipValue(data []byte, i int, depth int) int {
 	if i >= len(data) {
 		return -1
 	}
-	switch c := data[i]; {
-	case c == '"':
+	c := data[i]
+	if c == '"' {
 		end, _ := scanString(data, i)
 		return end
-	case c == '{' || c == '[':
-		if depth >= maxDepth {
-			return -1
-		}
-		return skipContainer(data, i, depth+1)
-	case c == 't':
-		return skipLiteral(data, i, "true")
-	case c == 'f':
-		return skipLiteral(data, i, "false")
-	case c == 'n':
-		return skipLiteral(data, i, "null")
+	}
+	if c > '9' || c < '0' && c != '-' {
+		return skipOther(data, i, depth)
 	}
 	// The common case first: an integer of up to 18 digits, which is well
 	// formed and in range as soon as no fraction or exponent follows.
 	j := i
-	if data[j] == '-' {
+	if c == '-' {
 		j++
 	}
 	k := j
@@ -564,6 +583,24 @@ func skipValue(data []byte, i int, depth int) int {
 		return -1
 	}
 	return end
+}
+
+// skipOther is skipValue of a value that is not a string or a number.
+func skipOther(data []byte, i int, depth int) int {
+	switch c := data[i]; {
+	case c == '{' || c == '[':
+		if depth >= maxDepth {
+			return -1
+		}
+		return skipContainer(data, i, depth+1)
+	case c == 't':
+		return skipLiteral(data, i, "true")
+	case c == 'f':
+		return skipLiteral(data, i, "false")
+	case c == 'n':
+		return skipLiteral(data, i, "null")
+	}
+	return -1
 }
 
 // inRange reports whether the well-formed number v is within the float64
