@@ -11,6 +11,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -157,7 +158,14 @@ func (d *lineDecoder) next() ([]byte, int64, error) {
 		if err != nil {
 			return nil, 0, err
 		}
-		if v := bytes.TrimSpace(b); len(v) > 0 {
+		v := b
+		if n := len(v); n > 0 && v[n-1] == '\n' {
+			v = v[:n-1]
+		}
+		if n := len(v); n == 0 || v[0] <= ' ' || v[0] >= utf8.RuneSelf || v[n-1] <= ' ' || v[n-1] >= utf8.RuneSelf {
+			v = bytes.TrimSpace(v) // only a line that may have white space around it
+		}
+		if len(v) > 0 {
 			if d.pool != nil && (len(d.handed) == 0 || d.handed[len(d.handed)-1] != d.cur) {
 				d.cur.refs.Add(1)
 				d.handed = append(d.handed, d.cur)

@@ -94,3 +94,30 @@ func TestLineDecoderShortReads(t *testing.T) {
 		t.Errorf("%d chunks for %d bytes", len(chunks), total)
 	}
 }
+
+// TestLineDecoderWhiteSpace checks that lines come back without the white
+// space around them, Unicode's included, as bytes.TrimSpace trims it, and
+// that lines of white space only are skipped but counted.
+func TestLineDecoderWhiteSpace(t *testing.T) {
+	lines := []string{`{"a":1}`, "  {\"b\":2}\t", "{\"c\":3}\r", "\u00a0{\"d\":4}\u2003", " ", "\u00a0", "\r", `{"e":5}`, "x", " y"}
+	var want []string
+	var offsets []int64
+	for i, l := range lines {
+		if v := strings.TrimSpace(l); v != "" {
+			want, offsets = append(want, v), append(offsets, int64(i))
+		}
+	}
+	d := &lineDecoder{r: strings.NewReader(strings.Join(lines, "\n"))}
+	for i := range want {
+		v, off, err := d.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(v) != want[i] || off != offsets[i] {
+			t.Errorf("line %d: %q at %d, want %q at %d", i, v, off, want[i], offsets[i])
+		}
+	}
+	if _, _, err := d.next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the last line: %v", err)
+	}
+}
