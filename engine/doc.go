@@ -15,6 +15,14 @@
 // way is encoded again by patching its value (codec.Patcher). Data, Fields
 // and Bytes see every change.
 //
+// A batch's records are the runtime's from Read until their Ack, and nobody
+// else's: a sink keeps nothing of a batch after Write returns, so once
+// every sink is done with a batch and it is acknowledged, its memory can be
+// used again. The runtime reuses the arrays of picked values of finished
+// batches (PickBatchInto), and the objectstore source the buffers its JSON
+// lines are read into and its record slices, so that reading at full speed
+// makes little garbage.
+//
 // The engine knows no connector: it imports no client SDK. Components import
 // engine, register themselves on a Registry explicitly (there are no init()
 // side effects and no global registry), and the runtime in engine/run drives

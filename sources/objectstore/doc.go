@@ -14,6 +14,13 @@
 // its last acknowledged record. Read returns engine.ErrEndOfInput when
 // every object was handed out.
 //
+// JSON lines are read into 256 KiB buffers and handed out as pieces of
+// them, without a copy; a buffer is read into again once every batch with
+// lines in it is acknowledged (engine.Ack), and so is the batch's record
+// slice. The memory a run uses is therefore bounded by the batches in
+// flight (runtime.max_in_flight and max_in_flight_bytes), not by the size
+// of the objects.
+//
 // It does not follow a bucket for new objects (use a queue of bucket
 // notifications for that) and it does not write: see sinks/objectstore.
 //
