@@ -49,8 +49,12 @@ func NewLayout(names ...string) *Layout {
 		if len(n) < maxShort {
 			l.short[len(n)] = append(l.short[len(n)], i)
 		}
-		if n != "" && i < 64 && writtenAsIs(n) {
-			l.first[n[0]] |= 1 << i
+		if i < 64 && writtenAsIs(n) {
+			c := byte('"') // the empty name: the closing quote comes first
+			if n != "" {
+				c = n[0]
+			}
+			l.first[c] |= 1 << i
 		}
 	}
 	actual, _ := interned.LoadOrStore(key, l)

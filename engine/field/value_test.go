@@ -109,3 +109,32 @@ func TestArena(t *testing.T) {
 		t.Error("after a grown slice")
 	}
 }
+
+// TestMatchKey matches keys as JSON writes them against a layout's names:
+// the empty name and names with the same first byte included, and not a
+// key of which a name is only a prefix, nor a name written with escapes.
+func TestMatchKey(t *testing.T) {
+	l := NewLayout("", "a", "ab", "b\"q", "é")
+	for _, c := range []struct {
+		quoted string
+		name   string // "-" for none
+		end    int
+	}{
+		{`"":1`, "", 2},
+		{`"a":1`, "a", 3},
+		{`"ab":1`, "ab", 4},
+		{`"abc":1`, "-", 0},
+		{`"é":1`, "é", len(`"é"`)},
+		{`"b\"q":1`, "-", 0}, // escaped: the caller decodes it
+		{`"`, "-", 0},
+	} {
+		slot, end := l.MatchKey([]byte(c.quoted))
+		want := -1
+		if c.name != "-" {
+			want, _ = l.Index(c.name)
+		}
+		if slot != want || end != c.end {
+			t.Errorf("MatchKey(%q) = %d, %d; want %d, %d", c.quoted, slot, end, want, c.end)
+		}
+	}
+}
