@@ -31,6 +31,60 @@ func (c *readChunk) release() {
 	}
 }
 
+// chunkHands is kept by a decoder that hands out pieces of chunks: the
+// chunk it fills, and the chunks it handed pieces of since the last
+// takeChunks, each with a reference for the batch they go in. Without a
+// recycler it keeps no account, and chunks are left to the collector.
+type chunkHands struct {
+	pool   *recycler
+	cur    *readChunk // the chunk being filled; nil before the first
+	handed []*readChunk
+}
+
+// handOut notes that a piece of cur was handed out.
+func (h *chunkHands) handOut() {
+	if h.pool != nil && (len(h.handed) == 0 || h.handed[len(h.handed)-1] != h.cur) {
+		h.cur.refs.Add(1)
+		h.handed = append(h.handed, h.cur)
+	}
+}
+
+// nextChunk makes a chunk with room for at least n bytes the one being filled,
+// starting with a copy of carry (a part of the chunk before), lets go of
+// the one before, and returns it: a recycled one when n fits in lineChunk
+// bytes.
+func (h *chunkHands) nextChunk(n int, carry []byte) *readChunk {
+	var c *readChunk
+	if n <= lineChunk {
+		c = h.pool.chunk()
+	} else {
+		c = &readChunk{buf: make([]byte, 0, n)} // a long line's own
+		c.refs.Store(1)
+	}
+	c.buf = append(c.buf, carry...)
+	h.letGo()
+	h.cur = c
+	return c
+}
+
+// letGo drops the reference to the chunk being filled.
+func (h *chunkHands) letGo() {
+	if h.cur != nil {
+		h.cur.release()
+		h.cur = nil
+	}
+}
+
+// takeChunks appends to dst the chunks of the pieces handed out since the
+// last call, each with a reference the caller releases once nothing uses
+// those pieces.
+func (h *chunkHands) takeChunks(dst []*readChunk) []*readChunk {
+	dst = append(dst, h.handed...)
+	clear(h.handed)
+	h.handed = h.handed[:0]
+	return dst
+}
+
 // recyclerSize is how many chunks, and record slices, a recycler keeps
 // for reuse. Reading waits for acknowledgements once max_in_flight batches
 // are out, so in a steady state a few are free at a time; a burst of

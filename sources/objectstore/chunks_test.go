@@ -1,7 +1,6 @@
 package objectstore
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -11,50 +10,68 @@ import (
 	"github.com/sluicehq/sluice/engine"
 )
 
-// TestRecycledChunks reads objects of many chunks with batches in flight,
-// as the runtime holds them, acknowledging the oldest as new ones come: a
-// batch's values must be whole and unchanged up to its ack, although the
-// chunks and record slices of acknowledged batches are read into again,
-// and the source must reuse them rather than make new ones for every
-// chunk's worth of lines.
+// TestRecycledChunks reads objects of many chunks, JSON lines and Parquet,
+// with batches in flight as the runtime holds them, acknowledging the
+// oldest as new ones come: a batch's values must be whole and unchanged up
+// to its ack, although the chunks and record slices of acknowledged
+// batches are read into again, and the source must reuse them rather than
+// make new ones for every chunk's worth of records.
 func TestRecycledChunks(t *testing.T) {
-	u, b := testBucket(t)
-	rng := rand.New(rand.NewPCG(1, 2))
 	line := func(obj, seq int) string {
 		// Lengths vary so that lines are cut by the ends of chunks at
 		// every offset.
 		return fmt.Sprintf(`{"obj":%d,"seq":%d,"pad":"%s"}`, obj, seq, strings.Repeat("x", (seq*7919)%400))
 	}
-	const objects, lines = 3, 20000 // about 4.5 MB an object: 17 chunks
-	for o := range objects {
-		var sb strings.Builder
-		for i := range lines {
-			sb.WriteString(line(o, i) + "\n")
+	t.Run("jsonl", func(t *testing.T) {
+		u, b := testBucket(t)
+		const objects, lines = 3, 20000 // about 4.5 MB an object: 17 chunks
+		want := map[string][]string{}
+		for o := range objects {
+			var sb strings.Builder
+			key := fmt.Sprintf("o%d.jsonl", o)
+			for i := range lines {
+				want[key] = append(want[key], line(o, i))
+				sb.WriteString(line(o, i) + "\n")
+			}
+			put(t, b, key, []byte(sb.String()))
 		}
-		put(t, b, fmt.Sprintf("o%d.jsonl", o), []byte(sb.String()))
-	}
+		// 51 chunks' worth of lines; at most 8 batches of 500 lines, about
+		// 115 KB each, hold chunks at a time, with the decoder's own.
+		readInFlight(t, u, want, 12)
+	})
+	t.Run("parquet", func(t *testing.T) {
+		u, b := testBucket(t)
+		data, rows := parquetFileGroups(t, 30000, 7000) // about 3.3 MB of JSON: 13 chunks
+		put(t, b, "p.parquet", data)
+		readInFlight(t, u, map[string][]string{"p.parquet": rows}, 10)
+	})
+}
+
+// readInFlight reads the objects of the bucket at u, whose records must be
+// want[key] in order, holding up to 8 batches in flight, and checks that
+// the source made at most maxChunks chunks.
+func readInFlight(t *testing.T, u string, want map[string][]string, maxChunks int64) {
+	t.Helper()
 	c := config(u)
 	c.BatchSize = 500
 	s := open(t, c, engine.TestEnv())
 	defer s.Close(t.Context())
-
+	rng := rand.New(rand.NewPCG(1, 2))
 	type flight struct {
 		recs []engine.Record
 		ack  engine.Ack
 	}
 	var inFlight []flight
-	next := [objects]int{}
+	next := map[string]int64{}
 	check := func(f flight) {
 		t.Helper()
 		for i := range f.recs {
-			var ev struct{ Obj, Seq int }
-			if err := json.Unmarshal(f.recs[i].Value, &ev); err != nil {
-				t.Fatalf("record %v: %v: %q", f.recs[i].Source, err, f.recs[i].Value)
+			r := &f.recs[i]
+			key, n := r.Source.Stream, next[r.Source.Stream]
+			if r.Source.Offset != n || n >= int64(len(want[key])) || string(r.Value) != want[key][n] {
+				t.Fatalf("record %v: %.80q; want record %d of %s", r.Source, r.Value, n, key)
 			}
-			if string(f.recs[i].Value) != line(ev.Obj, ev.Seq) || ev.Seq != next[ev.Obj] {
-				t.Fatalf("record %v: %q, want line %d of object %d", f.recs[i].Source, f.recs[i].Value, next[ev.Obj], ev.Obj)
-			}
-			next[ev.Obj]++
+			next[key]++
 		}
 	}
 	for {
@@ -77,14 +94,12 @@ func TestRecycledChunks(t *testing.T) {
 		check(f)
 		f.ack(t.Context(), nil)
 	}
-	for o := range objects {
-		if next[o] != lines {
-			t.Errorf("object %d: read %d lines, want %d", o, next[o], lines)
+	for key, w := range want {
+		if next[key] != int64(len(w)) {
+			t.Errorf("%s: read %d records, want %d", key, next[key], len(w))
 		}
 	}
-	// 51 chunks' worth of lines; at most 8 batches of 500 lines, about
-	// 115 KB each, hold chunks at a time, with the decoder's own.
-	if made := s.recycle.made.Load(); made > 12 {
-		t.Errorf("made %d chunks for %d objects of %d lines; want them reused", made, objects, lines)
+	if made := s.recycle.made.Load(); made > maxChunks {
+		t.Errorf("made %d chunks; want them reused", made)
 	}
 }

@@ -102,7 +102,7 @@ func newDecoder(ctx context.Context, r io.Reader, closer io.Closer, opts decodeO
 	if opts.format == "csv" {
 		return newCSVDecoder(bufio.NewReaderSize(r, 64<<10), closers, opts)
 	}
-	d := &lineDecoder{r: r, closers: closers, pool: opts.pool}
+	d := &lineDecoder{r: r, closers: closers, chunkHands: chunkHands{pool: opts.pool}}
 	for d.line < opts.skip {
 		if _, err := d.rawLine(); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -136,17 +136,15 @@ func closeAll(cs []io.Closer) error {
 // decoder takes a reference for the lines it hands out, which takeChunks
 // gives to the batch they go in.
 type lineDecoder struct {
-	r       io.Reader
-	line    int64
-	closers []io.Closer
-	pool    *recycler
-	cur     *readChunk // the chunk being read, whose array chunk is
-	chunk   []byte     // lines not yet handed out are chunk[start:]
-	start   int
-	scanned int          // chunk[start:scanned] has no newline
-	eof     bool         // r is done
-	readErr error        // r failed: returned once the lines before are out
-	handed  []*readChunk // chunks of the lines handed out since takeChunks, one reference each
+	r          io.Reader
+	line       int64
+	closers    []io.Closer
+	chunkHands        // cur is the chunk whose array chunk is
+	chunk      []byte // lines not yet handed out are chunk[start:]
+	start      int
+	scanned    int   // chunk[start:scanned] has no newline
+	eof        bool  // r is done
+	readErr    error // r failed: returned once the lines before are out
 }
 
 // lineChunk is the size of the chunks the object is read into.
@@ -166,10 +164,7 @@ func (d *lineDecoder) next() ([]byte, int64, error) {
 			v = bytes.TrimSpace(v) // only a line that may have white space around it
 		}
 		if len(v) > 0 {
-			if d.pool != nil && (len(d.handed) == 0 || d.handed[len(d.handed)-1] != d.cur) {
-				d.cur.refs.Add(1)
-				d.handed = append(d.handed, d.cur)
-			}
+			d.handOut()
 			return v, d.line - 1, nil
 		}
 	}
@@ -210,18 +205,7 @@ func (d *lineDecoder) rawLine() ([]byte, error) {
 func (d *lineDecoder) fill() {
 	if len(d.chunk) == cap(d.chunk) {
 		part := d.chunk[d.start:]
-		var next *readChunk
-		if 2*len(part) <= lineChunk {
-			next = d.pool.chunk()
-		} else {
-			next = &readChunk{buf: make([]byte, 0, 2*len(part))} // a long line's own
-			next.refs.Store(1)
-		}
-		next.buf = append(next.buf, part...)
-		if d.cur != nil {
-			d.cur.release()
-		}
-		d.cur, d.chunk, d.start, d.scanned = next, next.buf, 0, len(part)
+		d.chunk, d.start, d.scanned = d.nextChunk(max(lineChunk, 2*len(part)), part).buf, 0, len(part)
 	}
 	for len(d.chunk) < cap(d.chunk) {
 		n, err := d.r.Read(d.chunk[len(d.chunk):cap(d.chunk)])
@@ -241,21 +225,8 @@ func (d *lineDecoder) fill() {
 
 func (d *lineDecoder) pos() int64 { return d.line }
 
-// takeChunks appends to dst the chunks of the lines handed out since the
-// last call, each with a reference the caller releases once nothing uses
-// those lines.
-func (d *lineDecoder) takeChunks(dst []*readChunk) []*readChunk {
-	dst = append(dst, d.handed...)
-	clear(d.handed)
-	d.handed = d.handed[:0]
-	return dst
-}
-
 func (d *lineDecoder) close() error {
-	if d.cur != nil {
-		d.cur.release()
-		d.cur = nil
-	}
+	d.letGo()
 	d.chunk = nil
 	return closeAll(d.closers)
 }
@@ -341,7 +312,8 @@ type parquetDecoder struct {
 	row   int64
 	done  bool
 	buf   []byte // the row being written
-	chunk []byte // rows handed out share it
+	chunk []byte // rows handed out share it: cur's array
+	chunkHands
 }
 
 func newParquetDecoder(ctx context.Context, data []byte, opts decodeOptions) (decoder, error) {
@@ -349,7 +321,7 @@ func newParquetDecoder(ctx context.Context, data []byte, opts decodeOptions) (de
 	if err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
-	d := &parquetDecoder{pf: pf}
+	d := &parquetDecoder{pf: pf, chunkHands: chunkHands{pool: opts.pool}}
 	if opts.skip >= pf.NumRows() {
 		d.row, d.done = pf.NumRows(), true
 		return d, nil
@@ -393,11 +365,12 @@ func (d *parquetDecoder) next() ([]byte, int64, error) {
 	// and grown on its own.
 	d.buf = appendRow(d.buf[:0], d.rec, d.i)
 	if len(d.buf) > cap(d.chunk)-len(d.chunk) {
-		d.chunk = make([]byte, 0, max(lineChunk, len(d.buf)))
+		d.chunk = d.nextChunk(max(lineChunk, len(d.buf)), nil).buf
 	}
 	start := len(d.chunk)
 	d.chunk = append(d.chunk, d.buf...)
 	v := d.chunk[start:len(d.chunk):len(d.chunk)]
+	d.handOut()
 	n := d.row
 	d.i++
 	d.row++
@@ -407,6 +380,8 @@ func (d *parquetDecoder) next() ([]byte, int64, error) {
 func (d *parquetDecoder) pos() int64 { return d.row }
 
 func (d *parquetDecoder) close() error {
+	d.letGo()
+	d.chunk = nil
 	if d.rr != nil {
 		d.rr.Release()
 		d.rr = nil

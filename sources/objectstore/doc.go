@@ -15,9 +15,9 @@
 // every object was handed out.
 //
 // JSON lines are read into 256 KiB buffers and handed out as pieces of
-// them, without a copy; a buffer is read into again once every batch with
-// lines in it is acknowledged (engine.Ack), and so is the batch's record
-// slice. The memory a run uses is therefore bounded by the batches in
+// them, without a copy (Parquet rows are written into such buffers as
+// JSON); a buffer is read into again once every batch with records in it
+// is acknowledged (engine.Ack), and so is the batch's record slice. The memory a run uses is therefore bounded by the batches in
 // flight (runtime.max_in_flight and max_in_flight_bytes), not by the size
 // of the objects.
 //

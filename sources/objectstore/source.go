@@ -541,7 +541,9 @@ func (s *Source) fill() (*pending, error) {
 
 // takeChunks gives p the references to the chunks its values lie in.
 func (s *Source) takeChunks(p *pending) {
-	if d, ok := s.cur.(*lineDecoder); ok {
+	if d, ok := s.cur.(interface {
+		takeChunks([]*readChunk) []*readChunk
+	}); ok {
 		p.chunks = d.takeChunks(p.chunks)
 	}
 }
