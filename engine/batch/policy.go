@@ -33,9 +33,3 @@ func (p Policy) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-
-// unlimited reports whether p sets no limit at all, in which case every
-// item is flushed as soon as it is added.
-func (p Policy) unlimited() bool {
-	return p.Count == 0 && p.Bytes == 0 && p.Period == 0
-}

@@ -92,8 +92,9 @@ func newCachedKey(quoted []byte, slot int, colon bool) cachedKey {
 // matches reports whether data starts with the key.
 func (ck *cachedKey) matches(data []byte) bool {
 	if len(ck.quoted) <= 16 && len(data) >= 16 {
-		return binary.LittleEndian.Uint64(data)&ck.m[0] == ck.w[0] &&
-			binary.LittleEndian.Uint64(data[8:])&ck.m[1] == ck.w[1]
+		w := data[:16:16]
+		return binary.LittleEndian.Uint64(w)&ck.m[0] == ck.w[0] &&
+			binary.LittleEndian.Uint64(w[8:])&ck.m[1] == ck.w[1]
 	}
 	return hasKey(data, ck.quoted)
 }
@@ -135,82 +136,52 @@ func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []f
 	if keys != nil && keys.l != l {
 		keys.l, keys.keys = l, keys.keys[:0]
 	}
-	k := 0
-	if keys != nil {
-		var done bool
-		var err error
-		if k, i, done, err = c.pickCached(data, i, want, dst, keys.keys); done {
-			return err
-		}
-	}
-	// From key k, at data[i], on: keys the cache does not know, or white
-	// space where it had none.
-	for ; ; k++ {
-		if i >= len(data) || data[i] != '"' {
-			return errPick
-		}
+	for k := 0; ; k++ {
 		// The key and the colon after it. Compact JSON, with no white
 		// space between them, is the common case: a cached key holds its
-		// colon then, and is matched with it.
+		// colon then, and the key the object before had here is matched
+		// with it, eight bytes at a time (its quote included).
 		var slot int
-		if keys != nil && k < len(keys.keys) && keys.keys[k].matches(data[i:]) {
-			// The key the object before had here.
-			ck := &keys.keys[k]
+		if ck := keys.at(k); ck != nil && ck.colon && ck.matches(data[i:]) {
 			slot, i = ck.slot, i+len(ck.quoted)
-			if !ck.colon {
-				if i = skipBlank(data, i); i >= len(data) || data[i] != ':' {
-					return errPick
-				}
-				i++
-			}
 		} else {
-			var end int
-			if slot, end = keyAt(data, i, l); end < 0 {
-				return errPick
+			var err error
+			if slot, i, err = keys.key(data, i, k, l); err != nil {
+				return err
 			}
-			colon := end
-			if colon >= len(data) || data[colon] != ':' {
-				colon = skipBlank(data, end)
-				if colon >= len(data) || data[colon] != ':' {
-					return errPick
-				}
-			}
-			if keys != nil && k <= len(keys.keys) && k < maxCachedKeys {
-				var ck cachedKey
-				if colon == end {
-					ck = newCachedKey(keys.copyKey(data[i:end+1]), slot, true)
-				} else {
-					ck = newCachedKey(keys.copyKey(data[i:end]), slot, false)
-				}
-				keys.keys = append(keys.keys[:k], ck)
-			}
-			i = colon + 1
 		}
+		if slot >= 0 && want&(1<<slot) == 0 {
+			slot = -1
+		}
+		// The value.
 		if i < len(data) && data[i] <= ' ' {
 			i = skipBlank(data, i)
 		}
 		if i >= len(data) {
 			return errPick
 		}
-		if slot >= 0 && want&(1<<slot) == 0 {
-			slot = -1
-		}
-		if slot < 0 {
-			if data[i] == '"' {
-				i, _ = scanString(data, i)
-			} else {
-				i = skipValue(data, i, 1)
-			}
-			if i < 0 {
-				return errPick
-			}
-		} else {
+		switch {
+		case slot >= 0:
 			var v field.Value
 			var err error
 			if v, i, err = c.pickValue(data, i); err != nil {
 				return err
 			}
 			dst[slot] = v
+		case data[i] == '"':
+			i, _ = scanString(data, i)
+		default:
+			i = skipValue(data, i, 1)
+		}
+		if i < 0 {
+			return errPick
+		}
+		// The separator: compact JSON has a comma and the next key's quote.
+		if i+1 < len(data) {
+			if sep := data[i : i+2 : i+2]; sep[0] == ',' && sep[1] == '"' {
+				i++
+				continue
+			}
 		}
 		if i < len(data) && data[i] <= ' ' {
 			i = skipBlank(data, i)
@@ -220,10 +191,7 @@ func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []f
 		}
 		switch data[i] {
 		case ',':
-			i++
-			if i < len(data) && data[i] <= ' ' {
-				i = skipBlank(data, i)
-			}
+			i = skipBlank(data, i+1)
 		case '}':
 			return endOfValue(data, i+1)
 		default:
@@ -232,73 +200,51 @@ func (c jsonCodec) PickValues(data []byte, l *field.Layout, want uint64, dst []f
 	}
 }
 
-// pickCached is the loop of PickValues for an object whose keys come in
-// the order of the cached ones, each followed by its colon: the common
-// case, in fewer steps. It reads from the first key, at data[i], and
-// returns done with PickValues' result once it has read the whole object
-// or found it malformed. Otherwise it stops at the start of key k, at
-// data[next], the first that is not the next cached key with its colon,
-// for the general loop to go on from there.
-func (c jsonCodec) pickCached(data []byte, i int, want uint64, dst []field.Value, ks []cachedKey) (k, next int, done bool, err error) {
-	for ; k < len(ks); k++ {
-		ck := &ks[k]
-		if !ck.colon {
-			return k, i, false, nil
+// at returns the cached key k, nil if there is none (or no cache).
+func (kc *KeyCache) at(k int) *cachedKey {
+	if kc != nil && k < len(kc.keys) {
+		return &kc.keys[k]
+	}
+	return nil
+}
+
+// key reads key k of an object, at data[i], that is not the cached key k
+// followed by its colon, and the colon after it: it returns the key's slot
+// in l (-1 for none) and the offset just past the colon, and remembers the
+// key as key k, unless the cache knows fewer keys before it. kc may be nil.
+func (kc *KeyCache) key(data []byte, i, k int, l *field.Layout) (slot, next int, err error) {
+	if i >= len(data) || data[i] != '"' {
+		return 0, 0, errPick
+	}
+	if ck := kc.at(k); ck != nil && ck.matches(data[i:]) {
+		// The cached key, with white space before its colon.
+		slot, i = ck.slot, i+len(ck.quoted)
+		if i = skipBlank(data, i); i >= len(data) || data[i] != ':' {
+			return 0, 0, errPick
 		}
-		if n := len(ck.quoted); n <= 16 && i+16 <= len(data) {
-			w := data[i : i+16 : i+16]
-			if binary.LittleEndian.Uint64(w)&ck.m[0] != ck.w[0] || binary.LittleEndian.Uint64(w[8:])&ck.m[1] != ck.w[1] {
-				return k, i, false, nil
-			}
-		} else if !hasKey(data[i:], ck.quoted) {
-			return k, i, false, nil
-		}
-		j := i + len(ck.quoted)
-		if j < len(data) && data[j] <= ' ' {
-			j = skipBlank(data, j)
-		}
-		if j >= len(data) {
-			return k, i, true, errPick
-		}
-		if slot := ck.slot; slot >= 0 && want&(1<<slot) != 0 {
-			var v field.Value
-			if v, j, err = c.pickValue(data, j); err != nil {
-				return k, i, true, err
-			}
-			dst[slot] = v
-		} else if data[j] == '"' {
-			j, _ = scanString(data, j)
-		} else {
-			j = skipValue(data, j, 1)
-		}
-		if j < 0 {
-			return k, i, true, errPick
-		}
-		// The separator: a comma and the next key's quote, compact.
-		if j+1 < len(data) {
-			if sep := data[j : j+2 : j+2]; sep[0] == ',' && sep[1] == '"' {
-				i = j + 1
-				continue
-			}
-		}
-		if j < len(data) && data[j] <= ' ' {
-			j = skipBlank(data, j)
-		}
-		if j >= len(data) {
-			return k, i, true, errPick
-		}
-		switch data[j] {
-		case '}':
-			return k, i, true, endOfValue(data, j+1)
-		case ',':
-			if i = skipBlank(data, j+1); i >= len(data) || data[i] != '"' {
-				return k, i, true, errPick
-			}
-		default:
-			return k, i, true, errPick
+		return slot, i + 1, nil
+	}
+	slot, end := keyAt(data, i, l)
+	if end < 0 {
+		return 0, 0, errPick
+	}
+	colon := end
+	if colon >= len(data) || data[colon] != ':' {
+		colon = skipBlank(data, end)
+		if colon >= len(data) || data[colon] != ':' {
+			return 0, 0, errPick
 		}
 	}
-	return k, i, false, nil
+	if kc != nil && k <= len(kc.keys) && k < maxCachedKeys {
+		var ck cachedKey
+		if colon == end {
+			ck = newCachedKey(kc.copyKey(data[i:end+1]), slot, true)
+		} else {
+			ck = newCachedKey(kc.copyKey(data[i:end]), slot, false)
+		}
+		kc.keys = append(kc.keys[:k], ck)
+	}
+	return slot, colon + 1, nil
 }
 
 // hasKey reports whether data starts with the quoted key q.

@@ -10,39 +10,6 @@ import (
 	"github.com/sluicehq/sluice/engine/field"
 )
 
-// valuesPool keeps the arrays of picked values of finished flights for
-// the next batches: a batch of 1,000 records picking five fields holds
-// 120 KB of them, which would otherwise be garbage at the rate records are
-// read. It is safe for concurrent use.
-type valuesPool struct{ free chan []field.Value }
-
-func newValuesPool() *valuesPool { return &valuesPool{free: make(chan []field.Value, 16)} }
-
-// get returns a zero array for at least n values, or nil (PickBatchInto
-// then makes one).
-func (p *valuesPool) get(n int) []field.Value {
-	select {
-	case a := <-p.free:
-		if cap(a) >= n {
-			return a
-		}
-	default:
-	}
-	return nil
-}
-
-// put takes back an array nothing reads any more.
-func (p *valuesPool) put(a []field.Value) {
-	if a == nil {
-		return
-	}
-	clear(a[:cap(a)])
-	select {
-	case p.free <- a:
-	default:
-	}
-}
-
 // flight tracks one source batch until every record derived from it is
 // settled. pending counts the holds on it: one for routing, one per
 // (record, sink) delivery and one per dead-letter delivery.
@@ -88,7 +55,7 @@ func (f *flight) finish() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	f.ack(ctx, err)
 	cancel()
-	f.r.vals.put(f.vals) // nothing reads the records now
+	f.r.vals.Put(f.vals) // nothing reads the records now
 	f.vals = nil
 	f.r.m.ackSeconds.Observe(time.Since(f.readAt).Seconds())
 	f.r.m.batchesAcked.Inc()

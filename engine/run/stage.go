@@ -181,7 +181,7 @@ func (p *pool) process(ctx context.Context, j job, w *worker) {
 		// One pass over each record for every transform. A record whose
 		// value is bad fails again, with its error, in the first transform.
 		// The picked values live as long as the flight.
-		j.f.vals = engine.PickBatchInto(b, p.pick, p.r.vals.get(p.pick.Len()*len(b.Records)), &w.keys)
+		j.f.vals = engine.PickBatchInto(b, p.pick, p.r.vals.Get(p.pick.Len()*len(b.Records)), &w.keys)
 	}
 	for i, t := range p.r.p.Transforms {
 		m := p.tm[i]

@@ -164,13 +164,7 @@ func (w *treeWalker) observe(t *colType, n int32, depth int) bool {
 		return true
 	}
 	k := nodeKinds[nd.kind]
-	switch {
-	case t.kind == kindNull:
-		t.kind = k
-	case t.kind == kindInt64 && k == kindFloat64:
-		t.kind = kindFloat64
-	}
-	if t.kind != k {
+	if !t.widen(k) {
 		return true
 	}
 	switch k {

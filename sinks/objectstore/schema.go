@@ -362,13 +362,7 @@ func observe(t *colType, v any, depth int) {
 	if k == kindNull {
 		return // a type no column can take; the check rejects it
 	}
-	switch {
-	case t.kind == kindNull:
-		t.kind = k
-	case t.kind == kindInt64 && k == kindFloat64:
-		t.kind = kindFloat64
-	}
-	if t.kind != k {
+	if !t.widen(k) {
 		return
 	}
 	switch k {
@@ -382,6 +376,20 @@ func observe(t *colType, v any, depth int) {
 			observe(t.elem, e, depth+1)
 		}
 	}
+}
+
+// widen makes t, in place, take values of kind k where it can: an
+// untyped column takes k, and an integer one becomes a float one for a
+// float. It reports whether t is of kind k now; if not, the values that
+// do not fit are left to the check.
+func (t *colType) widen(k kind) bool {
+	switch {
+	case t.kind == kindNull:
+		t.kind = k
+	case t.kind == kindInt64 && k == kindFloat64:
+		t.kind = kindFloat64
+	}
+	return t.kind == k
 }
 
 // kindOfValue returns the column kind a value infers: kindNull for nil and

@@ -14,6 +14,7 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/codec"
 	"github.com/sluicehq/sluice/engine/expr"
+	"github.com/sluicehq/sluice/engine/field"
 	"github.com/sluicehq/sluice/engine/spec"
 )
 
@@ -238,6 +239,9 @@ func newTransformed(t testing.TB) transformed {
 	return transformed{day: day, region: region}
 }
 
+// transformedFields are the fields scenario (e)'s transforms read and set.
+var transformedFields = field.NewLayout("day", "event", "latency_ms", "region", "ts")
+
 // batch returns the events [from, from+n) as records read from stream
 // "events/0", transformed.
 func (tf transformed) batch(t testing.TB, from, n int) engine.Batch {
@@ -245,23 +249,24 @@ func (tf transformed) batch(t testing.TB, from, n int) engine.Batch {
 	for i := range out {
 		out[i] = rec(event(from+i), "events/0", int64(from+i))
 		r := &out[i]
-		if _, err := r.View([]string{"event", "latency_ms"}); err != nil {
-			t.Fatal(err)
-		}
-		f, err := r.View([]string{"day", "region", "ts"})
+		// The fields the scenario's transforms read and set, set as the
+		// set transform sets them.
+		l, vals, err := r.Values(transformedFields)
 		if err != nil {
 			t.Fatal(err)
 		}
-		day, err := tf.day.Eval(f)
+		day, err := tf.day.EvalValues(l, vals, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		region, err := tf.region.Eval(f)
+		region, err := tf.region.EvalValues(l, vals, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f["day"], f["region"] = day, region
-		r.MarkChanged()
+		dayAt, _ := l.Index("day")
+		regionAt, _ := l.Index("region")
+		r.SetValue(l, dayAt, day)
+		r.SetValue(l, regionAt, region)
 	}
 	return engine.Batch{Records: out}
 }

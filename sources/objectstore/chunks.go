@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 
 	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/internal/freelist"
 )
 
 // The buffers a JSON-lines object is read into, and the record slices of
@@ -95,12 +96,12 @@ const recyclerSize = 16
 // concurrent use: acknowledgements put, the reading goroutine gets.
 type recycler struct {
 	chunks chan *readChunk
-	recs   chan []engine.Record
+	recs   *freelist.List[engine.Record]
 	made   atomic.Int64 // chunks made rather than reused
 }
 
 func newRecycler() *recycler {
-	return &recycler{chunks: make(chan *readChunk, recyclerSize), recs: make(chan []engine.Record, recyclerSize)}
+	return &recycler{chunks: make(chan *readChunk, recyclerSize), recs: freelist.New[engine.Record](recyclerSize)}
 }
 
 // chunk returns an empty chunk of lineChunk bytes holding one reference,
@@ -137,12 +138,8 @@ func (p *recycler) putChunk(c *readChunk) {
 // records returns an empty record slice with room for n records, all zero.
 func (p *recycler) records(n int) []engine.Record {
 	if p != nil {
-		select {
-		case recs := <-p.recs:
-			if cap(recs) >= n {
-				return recs[:0]
-			}
-		default:
+		if recs := p.recs.Get(n); recs != nil {
+			return recs
 		}
 	}
 	return make([]engine.Record, 0, n)
@@ -151,13 +148,7 @@ func (p *recycler) records(n int) []engine.Record {
 // putRecords takes back a batch's record slice, which nothing uses any
 // more.
 func (p *recycler) putRecords(recs []engine.Record) {
-	if p == nil {
-		return
-	}
-	recs = recs[:cap(recs)]
-	clear(recs) // what they point to can go, and records come back zero
-	select {
-	case p.recs <- recs:
-	default:
+	if p != nil {
+		p.recs.Put(recs)
 	}
 }
